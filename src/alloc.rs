@@ -1,0 +1,297 @@
+//! [`Nogrow`]: the global allocator. A talc [`TalcLock`] over a [`Heap`]
+//! source, with accounting done under the same lock.
+
+use core::{
+    alloc::{GlobalAlloc, Layout},
+    mem::MaybeUninit,
+    ptr::null_mut,
+    sync::atomic::Ordering::Relaxed,
+};
+
+use talc::{sync::TalcLock, wasm::WasmBinning};
+
+use crate::{
+    memory::Memory,
+    policy::{Policy, ReserveError},
+    source::Heap,
+    state::{Failure, State, Stats},
+};
+
+/// The lock: spin's mutex (on single-threaded wasm32 it never spins).
+pub type RawLock = spin::mutex::SpinMutex<()>;
+
+type Lock<P, M> = TalcLock<RawLock, Heap<P, M>, WasmBinning>;
+type Guard<'a, P, M> =
+    talc::lock_api::MutexGuard<'a, RawLock, talc::base::Talc<Heap<P, M>, WasmBinning>>;
+
+/// The smallest static arena nogrow accepts: talc's minimum first heap plus
+/// room for at least a few small allocations.
+pub const MIN_ARENA_BYTES: usize = talc::min_first_heap_size::<WasmBinning>() + 256;
+
+/// Copies larger than this happen outside the lock during `realloc`.
+const RELEASE_LOCK_ON_REALLOC_LIMIT: usize = 0x4000;
+
+/// The memory nogrow starts with: a static arena, and optionally the heap the
+/// linker declared.
+#[derive(Debug, Clone, Copy)]
+pub struct Arena {
+    base: *mut u8,
+    size: usize,
+    linker_heap: bool,
+}
+
+// SAFETY: an `Arena` is a handle to memory its constructor's caller gave to
+// the allocator for good; it carries no thread affinity.
+unsafe impl Send for Arena {}
+
+impl Arena {
+    /// The `N` bytes of `array`.
+    ///
+    /// # Safety
+    ///
+    /// The array must be used by nothing but the allocator this arena is given
+    /// to, for the program's lifetime (a `static mut` handed over entirely).
+    pub const unsafe fn array<const N: usize>(array: *mut [MaybeUninit<u8>; N]) -> Self {
+        Self {
+            base: array.cast(),
+            size: N,
+            linker_heap: false,
+        }
+    }
+
+    /// `size` bytes at `base`.
+    ///
+    /// # Safety
+    ///
+    /// `base` must be valid for reads and writes of `size` bytes for the
+    /// program's lifetime and used by nothing but the allocator.
+    pub const unsafe fn from_raw(base: *mut u8, size: usize) -> Self {
+        Self {
+            base,
+            size,
+            linker_heap: false,
+        }
+    }
+
+    /// Also give the heap the memory the linker declared beyond the module's
+    /// static data (`__heap_base..__heap_end` on wasm32; size it with
+    /// `-C link-arg=--initial-memory=N`). Using memory that exists is not growth.
+    pub const fn with_linker_heap(mut self) -> Self {
+        self.linker_heap = true;
+        self
+    }
+
+    /// Bytes in the static part.
+    pub const fn size(&self) -> usize {
+        self.size
+    }
+}
+
+/// A global allocator over a static arena with growth policy `P`.
+///
+/// Usually made by [`install!`](crate::install) or
+/// [`arena!`](crate::arena); see the crate docs.
+pub struct Nogrow<P: Policy, M: Memory = crate::DefaultMemory> {
+    talc: Lock<P, M>,
+    state: &'static State,
+}
+
+impl<P: Policy, M: Memory> Nogrow<P, M> {
+    /// An allocator over `arena`, growing (or not) `memory` according to
+    /// `policy`, reporting to `state` (which should serve this allocator only).
+    ///
+    /// Panics (a compile-time error in a `static`) if the arena is smaller than
+    /// [`MIN_ARENA_BYTES`].
+    pub const fn new(arena: Arena, policy: P, memory: M, state: &'static State) -> Self {
+        assert!(
+            arena.size >= MIN_ARENA_BYTES,
+            "nogrow: the arena is smaller than talc's minimum first heap (nogrow::MIN_ARENA_BYTES); raise it"
+        );
+        // SAFETY: `Arena`'s constructors required the region to be the heap's
+        // alone for the program's lifetime.
+        let heap = unsafe {
+            Heap::new(
+                arena.base,
+                arena.size,
+                policy,
+                memory,
+                state,
+                arena.linker_heap,
+            )
+        };
+        Self {
+            talc: TalcLock::new(heap),
+            state,
+        }
+    }
+
+    /// The host-readable state block.
+    pub fn state(&self) -> &'static State {
+        self.state
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> Stats {
+        self.state.stats()
+    }
+
+    /// The last failed request, if any.
+    pub fn last_failure(&self) -> Option<Failure> {
+        self.state.last_failure()
+    }
+
+    /// The generation counter, after noticing growth by anyone else (memory
+    /// size differs from the last size nogrow saw). Never blocks: while the
+    /// allocator is busy (a host hook called mid-growth) it returns the counter
+    /// as is, which that growth has already bumped.
+    pub fn generation(&self) -> u32 {
+        if let Some(mut talc) = self.talc.try_lock() {
+            let pages = talc.source.memory.pages();
+            self.state.observe(pages);
+        }
+        self.state.generation.load(Relaxed)
+    }
+
+    /// Grows memory once by `pages` (0: the compile-time amount) for a
+    /// [`Reserve`](crate::Reserve) allocator. Returns the pages grown. On error
+    /// nothing was grown or claimed, and the reason is also in
+    /// `State::reserve_status`.
+    pub fn reserve(&self, pages: u32) -> Result<usize, ReserveError> {
+        Heap::reserve(&mut self.lock(), pages)
+    }
+
+    /// `reserve` as the C ABI returns it: 0 on success, a negative
+    /// [`ReserveError`] code otherwise.
+    pub fn reserve_code(&self, pages: u32) -> i32 {
+        match self.reserve(pages) {
+            Ok(_) => 0,
+            Err(e) => e.code(),
+        }
+    }
+
+    #[inline(always)]
+    fn lock(&self) -> Guard<'_, P, M> {
+        match self.talc.try_lock() {
+            Some(guard) => guard,
+            None => self.lock_contended(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn lock_contended(&self) -> Guard<'_, P, M> {
+        // Single-threaded wasm: nobody else can hold the lock, so this is an
+        // allocation from inside the allocator (a memory source or host hook
+        // that allocates). Spinning would hang the host forever.
+        #[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+        reentrant_panic();
+
+        #[cfg(not(all(target_family = "wasm", not(target_feature = "atomics"))))]
+        {
+            if cfg!(debug_assertions) && self.state.in_source.load(Relaxed) != 0 {
+                // Another thread may legitimately be inside the source for a
+                // moment; a source that is still running after this many tries
+                // is waiting on us.
+                for _ in 0..(1u32 << 24) {
+                    if let Some(guard) = self.talc.try_lock() {
+                        return guard;
+                    }
+                    if self.state.in_source.load(Relaxed) == 0 {
+                        return self.talc.lock();
+                    }
+                    core::hint::spin_loop();
+                }
+                reentrant_panic();
+            }
+            self.talc.lock()
+        }
+    }
+}
+
+impl<P: Policy, M: Memory> core::fmt::Debug for Nogrow<P, M> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Nogrow")
+            .field("policy", &P::KIND)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+#[cold]
+#[track_caller]
+fn reentrant_panic() -> ! {
+    panic!(
+        "nogrow: re-entrant allocation: the allocator was called while it was already \
+         allocating (a Memory implementation or host growth hook allocated); this would deadlock"
+    )
+}
+
+// SAFETY: every method forwards to talc under the lock with the caller's
+// guarantees (non-zero sizes, pointers and layouts that came from this
+// allocator); accounting only touches the state block.
+unsafe impl<P: Policy, M: Memory> GlobalAlloc for Nogrow<P, M> {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let mut talc = self.lock();
+        // SAFETY: `GlobalAlloc::alloc`'s caller guarantees a non-zero size.
+        match unsafe { talc.allocate(layout) } {
+            Some(ptr) => {
+                self.state.on_alloc(layout.size());
+                ptr.as_ptr()
+            }
+            None => {
+                self.state.on_failure(layout.size(), layout.align());
+                null_mut()
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let mut talc = self.lock();
+        self.state.on_free(layout.size());
+        // SAFETY: the caller guarantees `ptr` came from this allocator with `layout`.
+        unsafe { talc.deallocate(ptr, layout) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, old_layout: Layout, new_size: usize) -> *mut u8 {
+        let mut talc = self.lock();
+        let old_size = old_layout.size();
+
+        // SAFETY: the caller guarantees `ptr` came from this allocator with
+        // `old_layout` and that `new_size` is non-zero and valid for its align.
+        if unsafe { talc.try_realloc_in_place(ptr, old_layout, new_size) } {
+            self.state.on_realloc(old_size, new_size);
+            return ptr;
+        }
+
+        // SAFETY: the caller guarantees `new_size` rounded up to the alignment
+        // does not overflow `isize`.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, old_layout.align()) };
+        // SAFETY: `new_size` is non-zero (caller's guarantee).
+        let new = match unsafe { talc.allocate(new_layout) } {
+            Some(new) => new.as_ptr(),
+            None => {
+                self.state.on_failure(new_size, old_layout.align());
+                return null_mut();
+            }
+        };
+        // In-place realloc only fails when growing, so copy all old bytes.
+        let copy = old_size.min(new_size);
+        if copy > RELEASE_LOCK_ON_REALLOC_LIMIT {
+            drop(talc);
+            // SAFETY: both blocks are live, distinct allocations of at least
+            // `copy` bytes; nobody else can touch them while we copy.
+            unsafe { new.copy_from_nonoverlapping(ptr, copy) };
+            talc = self.lock();
+        } else {
+            // SAFETY: as above.
+            unsafe { new.copy_from_nonoverlapping(ptr, copy) };
+        }
+        // SAFETY: `ptr` came from this allocator with `old_layout`.
+        unsafe { talc.deallocate(ptr, old_layout) };
+        self.state.on_realloc(old_size, new_size);
+        new
+    }
+}

@@ -1,0 +1,160 @@
+//! The linear memory nogrow's policies act on, behind one small trait.
+//!
+//! [`Memory`] is the only place where nogrow touches the platform. The wasm32
+//! implementation ([`WasmMemory`](crate::WasmMemory)) lives in its own thin
+//! module; [`SliceMemory`] simulates a growable linear memory over a byte region
+//! the caller owns, so every policy decision runs in `cargo test` on the host and
+//! under Miri, including a memory that refuses to grow at chosen moments.
+
+/// Size of a WebAssembly page in bytes.
+pub const PAGE_SIZE: usize = 64 * 1024;
+
+/// The most pages a 32-bit linear memory can have (4 GiB).
+pub const MAX_PAGES_32: usize = 65_536;
+
+/// A linear memory: something that has a size in pages and may grow.
+///
+/// # Safety
+///
+/// Implementors guarantee that:
+/// - [`grow`](Memory::grow) only succeeds when the pages
+///   `old..old + delta` now exist, are not used by anyone else, and stay valid
+///   for as long as the allocator lives; [`region`](Memory::region) returns a
+///   pointer to the first byte of page `first`, valid for reads and writes of
+///   `pages * PAGE_SIZE` bytes for pages that exist;
+/// - [`linker_heap`](Memory::linker_heap), when it returns a region, returns
+///   memory that exists and that nothing else in the program uses;
+/// - no method allocates through the global allocator (nogrow calls them while
+///   holding its lock: an allocation there deadlocks or, in debug builds, panics).
+pub unsafe trait Memory: core::fmt::Debug {
+    /// Current size of the memory in pages.
+    fn pages(&mut self) -> usize;
+
+    /// Grows the memory by `delta` pages. Returns the previous size in pages,
+    /// or `None` when the memory refuses (engine maximum, host limit).
+    fn grow(&mut self, delta: usize) -> Option<usize>;
+
+    /// Pointer to the first byte of page `first`.
+    fn region(&mut self, first: usize) -> *mut u8;
+
+    /// Free memory the program was given at link time beyond its static data
+    /// (on wasm32, `__heap_base..__heap_end`), if any. Using it is not growth.
+    fn linker_heap(&mut self) -> Option<(*mut u8, usize)> {
+        None
+    }
+
+    /// Called right after nogrow grew the memory from `old_pages` to
+    /// `new_pages` (and after it bumped the generation counter).
+    fn notify_grown(&mut self, old_pages: usize, new_pages: usize) {
+        let _ = (old_pages, new_pages);
+    }
+}
+
+/// A simulated linear memory over a byte region the caller owns.
+///
+/// Page `i` lives at `base + i * PAGE_SIZE`. The memory starts with `initial`
+/// pages and can grow up to `max` pages (the length of the region), unless told
+/// to refuse: [`refuse_after`](SliceMemory::refuse_after) makes it refuse every
+/// growth once a number of growths succeeded, like an engine or host limit
+/// arriving at a chosen moment. It records every growth notification, so tests
+/// can check what the host would have been told.
+#[derive(Debug)]
+pub struct SliceMemory {
+    base: *mut u8,
+    pages: usize,
+    max: usize,
+    initial: usize,
+    heap_from: usize,
+    growths_left: usize,
+    /// Number of [`Memory::notify_grown`] calls seen.
+    pub notifications: usize,
+    /// The last `(old_pages, new_pages)` notification.
+    pub last_notification: (usize, usize),
+}
+
+// SAFETY: `SliceMemory` owns (by its constructor's contract) the region behind
+// `base`; moving it to another thread moves that ownership.
+unsafe impl Send for SliceMemory {}
+
+impl SliceMemory {
+    /// A memory of `initial` pages that can grow to `max` pages, over
+    /// `max * PAGE_SIZE` bytes at `base`.
+    ///
+    /// # Safety
+    ///
+    /// `base` must be valid for reads and writes of `max * PAGE_SIZE` bytes for
+    /// as long as the memory and any allocator using it live, and nothing else
+    /// may use that region.
+    pub const unsafe fn new(base: *mut u8, initial: usize, max: usize) -> Self {
+        assert!(initial <= max, "SliceMemory: initial pages above max");
+        Self {
+            base,
+            pages: initial,
+            max,
+            initial,
+            heap_from: initial,
+            growths_left: usize::MAX,
+            notifications: 0,
+            last_notification: (0, 0),
+        }
+    }
+
+    /// Offers pages `first..initial` as the linker-given heap
+    /// ([`Memory::linker_heap`]); by default there is none.
+    pub const fn with_linker_heap_from(mut self, first: usize) -> Self {
+        self.heap_from = first;
+        self
+    }
+
+    /// After `n` more successful growths, refuse every growth.
+    pub fn refuse_after(&mut self, n: usize) {
+        self.growths_left = n;
+    }
+
+    /// The most pages this memory can reach.
+    pub fn max_pages(&self) -> usize {
+        self.max
+    }
+
+    /// Address of the first byte of the region.
+    pub fn base(&self) -> *mut u8 {
+        self.base
+    }
+}
+
+// SAFETY: `grow` succeeds only within `max` pages of the region the
+// constructor's caller handed over, and hands out each page once (pages only
+// increase); `linker_heap` returns pages `heap_from..initial`, below every grown
+// page and untouched by anything else. No method allocates.
+unsafe impl Memory for SliceMemory {
+    fn pages(&mut self) -> usize {
+        self.pages
+    }
+
+    fn grow(&mut self, delta: usize) -> Option<usize> {
+        let new = self.pages.checked_add(delta)?;
+        if new > self.max || self.growths_left == 0 {
+            return None;
+        }
+        self.growths_left = self.growths_left.saturating_sub(1);
+        let old = self.pages;
+        self.pages = new;
+        Some(old)
+    }
+
+    fn region(&mut self, first: usize) -> *mut u8 {
+        self.base.wrapping_add(first.saturating_mul(PAGE_SIZE))
+    }
+
+    fn linker_heap(&mut self) -> Option<(*mut u8, usize)> {
+        (self.heap_from < self.initial).then(|| {
+            let base = self.base.wrapping_add(self.heap_from * PAGE_SIZE);
+            (base, (self.initial - self.heap_from) * PAGE_SIZE)
+        })
+    }
+
+    fn notify_grown(&mut self, old_pages: usize, new_pages: usize) {
+        self.notifications += 1;
+        self.last_notification = (old_pages, new_pages);
+    }
+}

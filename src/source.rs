@@ -1,0 +1,225 @@
+//! [`Heap`]: the talc [`Source`] behind every nogrow allocator.
+//!
+//! On its first call it claims the static arena (and, if asked, the
+//! linker-given heap); after that it asks the [`Policy`] whether to grow
+//! the [`Memory`], and records every growth in the [`State`].
+
+use core::{alloc::Layout, ptr::NonNull, sync::atomic::Ordering::Relaxed};
+
+use talc::{base::Talc, base::binning::Binning, source::Source};
+
+use crate::{
+    memory::{Memory, PAGE_SIZE},
+    policy::{Policy, ReserveError, pages_for},
+    state::State,
+};
+
+/// The talc memory source of a nogrow allocator with policy `P` over memory `M`.
+///
+/// Manual heap management on a talc instance using this source (`claim`,
+/// `extend`, …) is not supported: it would bypass the accounting.
+#[derive(Debug)]
+pub struct Heap<P: Policy, M: Memory> {
+    pub(crate) policy: P,
+    pub(crate) memory: M,
+    pub(crate) state: &'static State,
+    arena: *mut u8,
+    arena_size: usize,
+    linker_heap: bool,
+    initialized: bool,
+    reserved: bool,
+    /// End of the heap that ends where memory ends (extended by growth).
+    top: Option<NonNull<u8>>,
+}
+
+// SAFETY: the arena pointer is owned by the heap (by `Heap::new`'s contract);
+// moving the heap to another thread moves that ownership. `M: Memory` is only
+// used under the allocator's lock.
+unsafe impl<P: Policy, M: Memory> Send for Heap<P, M> {}
+
+impl<P: Policy, M: Memory> Heap<P, M> {
+    /// A source that will claim `arena_size` bytes at `arena` on first use.
+    ///
+    /// # Safety
+    ///
+    /// `arena` must be valid for reads and writes of `arena_size` bytes for the
+    /// program's lifetime and used by nothing else (a `static mut` array handed
+    /// over entirely satisfies this).
+    pub const unsafe fn new(
+        arena: *mut u8,
+        arena_size: usize,
+        policy: P,
+        memory: M,
+        state: &'static State,
+        linker_heap: bool,
+    ) -> Self {
+        Self {
+            policy,
+            memory,
+            state,
+            arena,
+            arena_size,
+            linker_heap,
+            initialized: false,
+            reserved: false,
+            top: None,
+        }
+    }
+
+    /// Pages of memory the heap owns, rounded up (the base of geometric growth).
+    fn owned_pages(&self) -> usize {
+        pages_for(self.state.arena_bytes.load(Relaxed))
+    }
+
+    /// Claims the arena (and linker heap) and records the policy.
+    fn initialize<B: Binning>(talc: &mut Talc<Self, B>) {
+        let this = &mut talc.source;
+        this.initialized = true;
+        let state = this.state;
+        state.policy.store(P::KIND as u32, Relaxed);
+        state
+            .limit_pages
+            .store(this.policy.limit_pages() as u32, Relaxed);
+        let pages = this.memory.pages();
+        state.observe(pages);
+        let (arena, arena_size) = (this.arena, this.arena_size);
+        let linker = if this.linker_heap {
+            this.memory.linker_heap()
+        } else {
+            None
+        };
+
+        // SAFETY: `Heap::new`'s caller handed the arena over for the program's
+        // lifetime; it is claimed exactly once (guarded by `initialized`).
+        if unsafe { talc.claim(arena, arena_size) }.is_some() {
+            state.on_claim(arena_size);
+        }
+        if let Some((base, size)) = linker {
+            // SAFETY: `Memory::linker_heap` promises the region exists and is
+            // unused; it is claimed exactly once.
+            let end = unsafe { talc.claim(base, size) };
+            if end.is_some() {
+                state.on_claim(size);
+                // The linker heap ends where memory ended: growth extends it.
+                if base.wrapping_add(size) == talc.source.memory.region(pages) {
+                    talc.source.top = end;
+                }
+            }
+        }
+    }
+
+    /// Grows memory by `least..=preferred` pages (preferred first) and gives
+    /// the new pages to the heap. Returns the pages grown, or `None` if the
+    /// memory refused even `least`.
+    fn grow_into<B: Binning>(
+        talc: &mut Talc<Self, B>,
+        least: usize,
+        preferred: usize,
+    ) -> Option<usize> {
+        if !P::GROWS {
+            return None;
+        }
+        let this = &mut talc.source;
+        let (old, delta) = match this.memory.grow(preferred) {
+            Some(old) => (old, preferred),
+            None if least < preferred => (this.memory.grow(least)?, least),
+            None => return None,
+        };
+        let new_pages = old + delta;
+        let base = this.memory.region(old);
+        let bytes = delta * PAGE_SIZE;
+        let end = base.wrapping_add(bytes);
+
+        talc.source.top = match talc.source.top.take() {
+            // SAFETY: `top` is the end of the heap that ends at the old end of
+            // memory and `base` is that old end, so `base..end` is fresh memory
+            // that directly continues the heap (`Memory::grow` contract).
+            Some(top) if top.as_ptr() == base => Some(unsafe { talc.extend(top, end) }),
+            // SAFETY: `base..end` are the fresh pages just grown, used by
+            // nothing else (`Memory::grow` contract).
+            _ => unsafe { talc.claim(base, bytes) },
+        };
+
+        let this = &mut talc.source;
+        this.state.on_claim(bytes);
+        this.state.bump_growths();
+        this.state.on_growth(new_pages);
+        this.memory.notify_grown(old, new_pages);
+        Some(delta)
+    }
+
+    /// Performs the policy's one reserve of `requested` pages (0: the
+    /// compile-time amount). On error nothing was grown or claimed.
+    pub(crate) fn reserve<B: Binning>(
+        talc: &mut Talc<Self, B>,
+        requested: u32,
+    ) -> Result<usize, ReserveError> {
+        let result = Self::try_reserve(talc, requested);
+        let status = match result {
+            Ok(_) => 1,
+            Err(e) => e.code() as u32,
+        };
+        talc.source.state.reserve_status.store(status, Relaxed);
+        result
+    }
+
+    fn try_reserve<B: Binning>(
+        talc: &mut Talc<Self, B>,
+        requested: u32,
+    ) -> Result<usize, ReserveError> {
+        let pages = talc.source.policy.reserve_pages(requested)?;
+        if talc.source.reserved {
+            return Err(ReserveError::AlreadyReserved);
+        }
+        if !talc.source.initialized {
+            Self::initialize(talc);
+        }
+        let current = talc.source.memory.pages();
+        if current
+            .checked_add(pages)
+            .is_none_or(|n| n > crate::memory::MAX_PAGES_32)
+        {
+            return Err(ReserveError::TooLarge);
+        }
+        let grown = Self::grow_into(talc, pages, pages).ok_or(ReserveError::Refused)?;
+        talc.source.reserved = true;
+        Ok(grown)
+    }
+}
+
+// SAFETY: `acquire` only touches `talc` and the source's own fields; `Memory`
+// implementations promise not to allocate (see `Memory`'s safety contract),
+// and the debug re-entrancy flag turns a violation into a panic.
+unsafe impl<P: Policy, M: Memory> Source for Heap<P, M> {
+    fn acquire<B: Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Result<(), ()> {
+        let state = talc.source.state;
+        state.in_source.store(1, Relaxed);
+        let result = Self::acquire_inner(talc, layout);
+        state.in_source.store(0, Relaxed);
+        result
+    }
+}
+
+impl<P: Policy, M: Memory> Heap<P, M> {
+    fn acquire_inner<B: Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Result<(), ()> {
+        if !talc.source.initialized {
+            Self::initialize(talc);
+            if talc.source.policy.lazy_reserve_pages().is_some() && !talc.source.reserved {
+                // The host did not reserve before the first allocation: do it
+                // now (documented on `Reserve`); a refusal leaves the arena.
+                let _ = Self::reserve(talc, 0);
+            }
+            return Ok(());
+        }
+        let this = &mut talc.source;
+        let memory_pages = this.memory.pages();
+        this.state.observe(memory_pages);
+        let (least, preferred) = this
+            .policy
+            .plan_growth(layout, this.owned_pages(), memory_pages)
+            .ok_or(())?;
+        Self::grow_into(talc, least, preferred)
+            .map(|_| ())
+            .ok_or(())
+    }
+}
