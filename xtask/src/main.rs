@@ -1,1 +1,102 @@
-fn main() {}
+//! Project tasks. `cargo xtask demo` runs the main job; `cargo xtask test` runs
+//! every test, installing what it needs when missing.
+
+mod guests;
+mod tools;
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, ExitCode},
+};
+
+/// Result type of every task: an error is a one-line message for humans.
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    let rest = &args.get(1..).unwrap_or(&[]);
+    let result = match task {
+        "demo" => demo(),
+        "test" => test(rest),
+        "build-guests" => guests::build_all().map(|_| ()),
+        "install-tools" => tools::ensure_all(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <task>\n\n\
+                 tasks:\n  \
+                 demo            build the guests and run the Node demo\n  \
+                 test            run every test (installs missing tools)\n  \
+                 build-guests    build every guest to target/guests/*.wasm\n  \
+                 install-tools   install the wasm32 target, Miri, wasm-bindgen-test-runner, npm packages"
+            );
+            return if task == "help" { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is in the workspace").to_path_buf()
+}
+
+/// Runs a command from the root, echoing it; fails if it fails.
+pub fn run(cmd: &mut Command) -> Result {
+    eprintln!("\n$ {}", show(cmd));
+    let status = cmd.current_dir(root()).status().map_err(|e| format!("{}: {e}", show(cmd)))?;
+    if status.success() { Ok(()) } else { Err(format!("`{}` failed ({status})", show(cmd))) }
+}
+
+/// A command line as text.
+pub fn show(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+/// `cargo` with the given arguments.
+pub fn cargo(args: &[&str]) -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.args(args);
+    c
+}
+
+fn demo() -> Result {
+    tools::ensure_wasm_target()?;
+    guests::build_all()?;
+    run(Command::new("node").arg("examples/heavy.mjs"))
+}
+
+fn test(args: &[String]) -> Result {
+    let quick = args.iter().any(|a| a == "--no-miri");
+    tools::ensure_all()?;
+
+    // Host: policy logic, accounting, tools.
+    run(&mut cargo(&["test", "-p", "nogrow", "-p", "xtask"]))?;
+
+    // Miri over the host suite.
+    if !quick {
+        run(cargo(&["+nightly", "miri", "test", "-p", "nogrow"]).env("MIRIFLAGS", "-Zmiri-strict-provenance"))?;
+    }
+
+    // wasm32 in Node through wasm-bindgen-test: one binary per policy.
+    run(&mut cargo(&["test", "-p", "nogrow", "--target", "wasm32-unknown-unknown", "--tests"]))?;
+
+    // Release-built guests, then checks over their bytes.
+    guests::build_all()?;
+    run(&mut cargo(&["test", "-p", "xtask", "--", "--include-ignored"]))?;
+
+    run(Command::new("node").args(["--test", "examples/heavy.test.mjs"]))?;
+    eprintln!("\nxtask: all tests passed");
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! Every guest module the demos, tests and tools use, built for wasm32 in
+//! release mode and copied to `target/guests/NAME.wasm`.
+
+use std::path::PathBuf;
+
+use crate::{Result, cargo, root, run};
+
+/// One guest build: a package, its features, extra linker arguments.
+pub struct Guest {
+    /// Output name: `target/guests/{name}.wasm`.
+    pub name: &'static str,
+    /// Cargo package.
+    pub package: &'static str,
+    /// Features (comma-separated), empty for none.
+    pub features: &'static str,
+    /// Extra `-C link-arg=` values for the final link.
+    pub link_args: &'static [&'static str],
+}
+
+/// All guests, in build order.
+pub const GUESTS: &[Guest] = &[
+    Guest { name: "heavy-fail", package: "guest-heavy", features: "", link_args: &[] },
+    Guest { name: "heavy-reserve", package: "guest-heavy", features: "reserve", link_args: &[] },
+    Guest { name: "heavy-signal", package: "guest-heavy", features: "signal", link_args: &[] },
+];
+
+/// Where built guests are copied.
+pub fn dir() -> PathBuf {
+    root().join("target/guests")
+}
+
+/// Builds every guest; returns their paths.
+pub fn build_all() -> Result<Vec<PathBuf>> {
+    crate::tools::ensure_wasm_target()?;
+    std::fs::create_dir_all(dir()).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for g in GUESTS {
+        out.push(build(g)?);
+    }
+    Ok(out)
+}
+
+/// Builds one guest.
+pub fn build(g: &Guest) -> Result<PathBuf> {
+    let mut cmd = cargo(&[
+        "rustc",
+        "--quiet",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        g.package,
+        "--lib",
+        "--crate-type",
+        "cdylib",
+    ]);
+    if !g.features.is_empty() {
+        cmd.args(["--features", g.features]);
+    }
+    cmd.arg("--");
+    for a in g.link_args {
+        cmd.arg(format!("-Clink-arg={a}"));
+    }
+    run(&mut cmd)?;
+    let lib = g.package.replace('-', "_");
+    let built = root().join(format!("target/wasm32-unknown-unknown/release/{lib}.wasm"));
+    let dest = dir().join(format!("{}.wasm", g.name));
+    std::fs::copy(&built, &dest).map_err(|e| format!("copying {}: {e}", built.display()))?;
+    Ok(dest)
+}

@@ -1,0 +1,125 @@
+//! Installs what the tasks need when it is missing: the wasm32 target, Miri,
+//! the `wasm-bindgen-test-runner` matching `Cargo.lock`, npm packages, and
+//! (under CI) Chromium and binaryen from Debian.
+
+use std::process::Command;
+
+use crate::{Result, root, run};
+
+/// Everything `cargo xtask test` needs.
+pub fn ensure_all() -> Result {
+    ensure_wasm_target()?;
+    ensure_miri()?;
+    ensure_wasm_bindgen_runner()?;
+    ensure_npm_packages()?;
+    Ok(())
+}
+
+fn output(cmd: &mut Command) -> Option<String> {
+    let out = cmd.output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// `rustup target add wasm32-unknown-unknown` when missing.
+pub fn ensure_wasm_target() -> Result {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))
+        .unwrap_or_default();
+    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    Ok(())
+}
+
+/// A nightly toolchain with `miri` and `rust-src`.
+pub fn ensure_miri() -> Result {
+    let have_nightly = output(Command::new("rustup").args(["toolchain", "list"]))
+        .is_some_and(|s| s.lines().any(|l| l.starts_with("nightly")));
+    if !have_nightly {
+        run(Command::new("rustup").args([
+            "toolchain", "install", "nightly", "--profile", "minimal", "--component", "miri,rust-src",
+        ]))?;
+    }
+    let comps = output(Command::new("rustup").args([
+        "component", "list", "--installed", "--toolchain", "nightly",
+    ]))
+    .unwrap_or_default();
+    let has = |c: &str| comps.lines().any(|l| l.starts_with(c));
+    if !has("miri") || !has("rust-src") {
+        run(Command::new("rustup").args([
+            "component", "add", "miri", "rust-src", "--toolchain", "nightly",
+        ]))?;
+    }
+    Ok(())
+}
+
+/// The `wasm-bindgen` version pinned in `Cargo.lock`.
+pub fn locked_wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("reading Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = ")) {
+                return Ok(v.trim_matches('"').to_string());
+            }
+        }
+    }
+    Err("Cargo.lock has no wasm-bindgen package (run `cargo generate-lockfile`)".into())
+}
+
+/// `wasm-bindgen-test-runner` at exactly the locked version (not `--locked`:
+/// the registry mirror lags and the locked build fails).
+pub fn ensure_wasm_bindgen_runner() -> Result {
+    let want = locked_wasm_bindgen_version()?;
+    let have = output(Command::new("wasm-bindgen-test-runner").arg("--version")).unwrap_or_default();
+    if have.split_whitespace().nth(1) != Some(want.as_str()) {
+        eprintln!("xtask: installing wasm-bindgen-cli {want} (found: {:?})", have.trim());
+        run(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &want,
+            "--force",
+        ]))?;
+    }
+    Ok(())
+}
+
+/// `npm ci` (or `npm install` without a lock) when `node_modules` is missing
+/// or older than `package.json`.
+pub fn ensure_npm_packages() -> Result {
+    let root = root();
+    if !root.join("package.json").exists() {
+        return Ok(());
+    }
+    let stamp = root.join("node_modules/.package-lock.json");
+    let stale = match (std::fs::metadata(&stamp), std::fs::metadata(root.join("package.json"))) {
+        (Ok(s), Ok(p)) => s.modified().ok() < p.modified().ok(),
+        _ => true,
+    };
+    if stale {
+        let verb = if root.join("package-lock.json").exists() { "ci" } else { "install" };
+        run(Command::new("npm").args([verb, "--no-audit", "--no-fund"]))?;
+    }
+    Ok(())
+}
+
+/// Installs Debian packages (as root, under CI or when asked) if `bin` is missing.
+/// Returns whether `bin` is available afterwards.
+#[allow(dead_code)]
+pub fn ensure_apt(bin: &str, packages: &[&str]) -> Result<bool> {
+    let found = |b: &str| Command::new("sh").args(["-c", &format!("command -v {b}")]).output().is_ok_and(|o| o.status.success());
+    if found(bin) {
+        return Ok(true);
+    }
+    let in_ci = std::env::var_os("CI").is_some() || std::env::var_os("NOGROW_INSTALL").is_some();
+    if !in_ci {
+        return Ok(false);
+    }
+    run(Command::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "--no-install-recommends"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    Ok(found(bin))
+}
