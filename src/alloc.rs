@@ -152,6 +152,12 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
         self.state.generation.load(Relaxed)
     }
 
+    /// Runs `f` on the allocator's memory under its lock (for tests and
+    /// diagnostics; `f` must not allocate through this allocator).
+    pub fn with_memory<R>(&self, f: impl FnOnce(&mut M) -> R) -> R {
+        f(&mut self.lock().source.memory)
+    }
+
     /// Grows memory once by `pages` (0: the compile-time amount) for a
     /// [`Reserve`](crate::Reserve) allocator. Returns the pages grown. On error
     /// nothing was grown or claimed, and the reason is also in

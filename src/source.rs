@@ -132,9 +132,11 @@ impl<P: Policy, M: Memory> Heap<P, M> {
 
         talc.source.top = match talc.source.top.take() {
             // SAFETY: `top` is the end of the heap that ends at the old end of
-            // memory and `base` is that old end, so `base..end` is fresh memory
-            // that directly continues the heap (`Memory::grow` contract).
-            Some(top) if top.as_ptr() == base => Some(unsafe { talc.extend(top, end) }),
+            // memory (talc rounds heap ends down to a chunk unit, so it may sit
+            // a few bytes below), and `base` is that old end: `top..base` is
+            // the tail of memory the heap was given, and `base..end` is fresh
+            // memory (`Memory::grow` contract) that directly continues it.
+            Some(top) if continues(top.as_ptr(), base) => Some(unsafe { talc.extend(top, end) }),
             // SAFETY: `base..end` are the fresh pages just grown, used by
             // nothing else (`Memory::grow` contract).
             _ => unsafe { talc.claim(base, bytes) },
@@ -155,11 +157,13 @@ impl<P: Policy, M: Memory> Heap<P, M> {
         requested: u32,
     ) -> Result<usize, ReserveError> {
         let result = Self::try_reserve(talc, requested);
-        let status = match result {
-            Ok(_) => 1,
-            Err(e) => e.code() as u32,
-        };
-        talc.source.state.reserve_status.store(status, Relaxed);
+        // 1 once a reserve is in effect; otherwise the last failure's code.
+        let status = &talc.source.state.reserve_status;
+        match result {
+            Ok(_) => status.store(1, Relaxed),
+            Err(e) if status.load(Relaxed) != 1 => status.store(e.code() as u32, Relaxed),
+            Err(_) => {}
+        }
         result
     }
 
@@ -185,6 +189,13 @@ impl<P: Policy, M: Memory> Heap<P, M> {
         talc.source.reserved = true;
         Ok(grown)
     }
+}
+
+/// Whether a heap ending at `top` continues into memory starting at `next`:
+/// `top` is at most one chunk unit below `next` (talc aligns heap ends down).
+fn continues(top: *mut u8, next: *mut u8) -> bool {
+    let (top, next) = (top as usize, next as usize);
+    top <= next && next - top < talc::base::CHUNK_UNIT
 }
 
 // SAFETY: `acquire` only touches `talc` and the source's own fields; `Memory`
