@@ -1,0 +1,62 @@
+//! The greeting demo (issue 3): the guests that are not plain cargo builds
+//! (`greet-wat` from WebAssembly text, `greet-bindgen/` through the
+//! wasm-bindgen CLI), the Node demo, and the JS and browser tests.
+
+use std::{path::PathBuf, process::Command};
+
+use crate::{Result, guests, root, run};
+
+/// Builds `target/guests/greet-wat.wasm` (from `guests/greet.wat`) and the
+/// wasm-bindgen output `target/guests/greet-bindgen/` (web target, from the
+/// `greet-bindgen.wasm` the cargo registry built). Returns their paths.
+pub fn build_extra() -> Result<Vec<PathBuf>> {
+    let dir = guests::dir();
+    let wat_src = root().join("guests/greet.wat");
+    let wasm = wat::parse_file(&wat_src).map_err(|e| format!("{}: {e}", wat_src.display()))?;
+    let wat_out = dir.join("greet-wat.wasm");
+    std::fs::write(&wat_out, wasm).map_err(|e| format!("writing {}: {e}", wat_out.display()))?;
+
+    crate::tools::ensure_wasm_bindgen_runner()?;
+    let bindgen_out = dir.join("greet-bindgen");
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&bindgen_out)
+        .arg(dir.join("greet-bindgen.wasm")))?;
+    Ok(vec![wat_out, bindgen_out])
+}
+
+/// The main job: builds every guest, then the Node demo prints the
+/// side-by-side table.
+pub fn demo() -> Result {
+    guests::build_all()?;
+    run(Command::new("node").arg("examples/demo.mjs"))
+}
+
+/// The JS module's tests in Node, then the browser test in headless Chromium
+/// (installed under CI; skipped loudly elsewhere when missing). Expects the
+/// guests built and npm packages installed.
+pub fn test() -> Result {
+    run(Command::new("node").args([
+        "--test",
+        "js/test/nogrow.test.mjs",
+        "js/test/greet.test.mjs",
+        "js/test/bindgen.test.mjs",
+    ]))?;
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let have = if chromium == "chromium" {
+        crate::tools::ensure_apt("chromium", &["chromium"])?
+    } else {
+        std::path::Path::new(&chromium).exists()
+    };
+    if !have {
+        eprintln!(
+            "\n########################################################################\n\
+             ## SKIPPED: browser test (js/test/browser.test.mjs): no Chromium found.\n\
+             ## Install it (apt-get install chromium) or set CHROMIUM=/path/to/chrome;\n\
+             ## under CI (env CI set) `cargo xtask test` installs it.\n\
+             ########################################################################\n"
+        );
+        return Ok(());
+    }
+    run(Command::new("node").args(["--test", "js/test/browser.test.mjs"]))
+}
