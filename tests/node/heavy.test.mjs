@@ -1,0 +1,73 @@
+// The heavy guest under each policy, in real Node: views taken right after
+// instantiation (and after the reserve call) survive every later allocation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+
+const dir = new URL('../../target/guests/', import.meta.url);
+async function load(name) {
+  const bytes = readFileSync(new URL(`${name}.wasm`, dir));
+  const { instance } = await WebAssembly.instantiate(bytes, {});
+  return instance.exports;
+}
+const state = (e) => new Uint32Array(e.memory.buffer, e.nogrow_state(), 19);
+
+test('Fail: a view made at instantiation survives heavy allocation; memory never grows', async () => {
+  const e = await load('heavy-fail');
+  const view = new Uint8Array(e.memory.buffer);
+  const bytes = view.length;
+  const ok = e.heavy(1500);
+  assert.ok(ok > 100, `allocations: ${ok}`);
+  assert.equal(view.length, bytes, 'the view is not detached');
+  assert.equal(e.memory.buffer.byteLength, bytes);
+  assert.equal(e.nogrow_generation(), 0);
+  // Past the 2 MiB arena: fails cleanly (try_reserve), still no growth.
+  e.heavy(8000);
+  assert.equal(view.length, bytes);
+  const s = state(e);
+  assert.equal(s[2], 1, 'policy Fail');
+  assert.ok(s[10] >= 1, 'the failure was recorded');
+  assert.equal(s[11], 0, 'no growths');
+});
+
+test('Reserve: the host reserves right after instantiation, then views survive everything', async () => {
+  const e = await load('heavy-reserve');
+  assert.equal(e.nogrow_reserve(0), 0, 'reserve succeeds');
+  const view = new Uint8Array(e.memory.buffer);
+  const bytes = view.length;
+  assert.equal(e.nogrow_reserve(0), -2, 'a second reserve is refused: already reserved');
+  e.heavy(1500);
+  e.heavy(8000); // past the arena + reserve: fails cleanly
+  assert.equal(view.length, bytes, 'the view taken after the reserve call is still attached');
+  assert.equal(e.memory.buffer.byteLength, bytes);
+  const s = state(e);
+  assert.equal(s[2], 2, 'policy Reserve');
+  assert.equal(s[11], 1, 'exactly one growth: the reserve');
+});
+
+test('Reserve: a reserve beyond 4 GiB fails with -4 and claims nothing', async () => {
+  const e = await load('heavy-reserve');
+  const before = e.memory.buffer.byteLength;
+  assert.equal(e.nogrow_reserve(70000), -4, 'beyond 4 GiB');
+  assert.equal(e.memory.buffer.byteLength, before);
+  assert.equal(e.nogrow_generation(), 0);
+});
+
+test('Signal: growth detaches raw views and bumps the generation once per growth', async () => {
+  const e = await load('heavy-signal');
+  const view = new Uint8Array(e.memory.buffer);
+  const gen0 = e.nogrow_generation();
+  e.heavy(6000);
+  const s = state(e);
+  assert.ok(s[11] >= 1, 'Signal grew');
+  assert.equal(e.nogrow_generation() - gen0, s[11], 'generation delta = growths');
+  assert.equal(view.length, 0, 'a raw view over the old buffer is detached: the host must renew it');
+});
+
+test('generation notices growth done by the host', async () => {
+  const e = await load('heavy-fail');
+  const g = e.nogrow_generation();
+  e.memory.grow(1);
+  assert.equal(e.nogrow_generation(), g + 1);
+  assert.equal(e.nogrow_generation(), g + 1, 'counted once');
+});
