@@ -1,6 +1,7 @@
 //! Project tasks. `cargo xtask demo` runs the main job; `cargo xtask test` runs
 //! every test, installing what it needs when missing.
 
+mod bench;
 mod greet;
 mod guests;
 mod tools;
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
     let result = match task {
         "demo" => demo(),
         "test" => test(rest),
+        "bench" => bench::main(rest),
         "build-guests" => guests::build_all().map(|_| ()),
         "install-tools" => tools::ensure_all(),
         _ => {
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
                  demo            build the guests and run the Node demo\n  \
                  test            run every test (installs missing tools)\n  \
                  build-guests    build every guest to target/guests/*.wasm\n  \
+                 bench           allocator benchmarks (bench/run.mjs); --smoke: seconds, tiny counts\n  \
                  install-tools   install the wasm32 target, Miri, wasm-bindgen-test-runner, npm packages"
             );
             return if task == "help" { ExitCode::SUCCESS } else { ExitCode::FAILURE };

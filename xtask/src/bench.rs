@@ -1,0 +1,130 @@
+//! `cargo xtask bench`: nogrow side by side with the allocators people use
+//! today (issue 4). Builds `bench/guest` once per allocator (workloads) and
+//! once more with the size probe, then runs `bench/run.mjs`, which prints the
+//! tables. `--smoke` does the same with tiny counts in seconds (part of
+//! `cargo xtask test`, so the harness cannot rot).
+
+use std::{path::PathBuf, process::Command};
+
+use crate::{Result, cargo, root, run};
+
+/// Static arena of the arena allocators (must equal `bench/guest/src/lib.rs`).
+pub const ARENA_BYTES: usize = 32 << 20;
+/// `--max-memory` of every benchmark module (must equal `bench/guest/src/lib.rs`).
+pub const MAX_MEMORY_BYTES: usize = ARENA_BYTES + (4 << 20);
+
+/// One allocator under test: output name and `bench-guest` feature.
+pub struct Peer {
+    /// `target/bench/{name}.wasm` and `{name}.size.wasm`.
+    pub name: &'static str,
+    /// Feature of `bench-guest` (empty: std's default, dlmalloc).
+    pub feature: &'static str,
+}
+
+/// Every peer, in table order. `none` is only built as a size probe.
+pub const PEERS: &[Peer] = &[
+    Peer { name: "dlmalloc", feature: "" },
+    Peer { name: "talc-dynamic", feature: "talc-dynamic" },
+    Peer { name: "talc-arena", feature: "talc-arena" },
+    Peer { name: "talc-lock", feature: "talc-lock" },
+    Peer { name: "lol_alloc", feature: "lol" },
+    Peer { name: "wee_alloc", feature: "wee" },
+    Peer { name: "rlsf", feature: "rlsf" },
+    Peer { name: "bump", feature: "bump" },
+    Peer { name: "nogrow-fail", feature: "nogrow-fail" },
+    Peer { name: "nogrow-reserve", feature: "nogrow-reserve" },
+    Peer { name: "nogrow-signal", feature: "nogrow-signal" },
+    Peer { name: "none", feature: "none" },
+];
+
+/// Peers the smoke run builds and runs (one of each kind).
+const SMOKE_PEERS: &[&str] = &["dlmalloc", "talc-lock", "bump", "nogrow-fail", "nogrow-reserve", "nogrow-signal", "none"];
+
+/// Where modules and results go.
+pub fn dir() -> PathBuf {
+    root().join("target/bench")
+}
+
+/// `cargo xtask bench [--smoke] [extra run.mjs arguments]`.
+pub fn main(args: &[String]) -> Result {
+    if args.iter().any(|a| a == "--smoke") { smoke() } else { full(args) }
+}
+
+/// The full run (~10–15 min on 2 cores): every peer, ≥ 11 repetitions.
+pub fn full(extra: &[String]) -> Result {
+    let peers: Vec<&Peer> = PEERS.iter().collect();
+    build(&peers)?;
+    let mut args: Vec<String> = vec!["--svg".into(), root().join("bench/results.svg").display().to_string()];
+    args.extend(extra.iter().cloned());
+    node(&args)
+}
+
+/// The smoke run (seconds): a few peers, tiny counts, every table printed.
+pub fn smoke() -> Result {
+    let peers: Vec<&Peer> = PEERS.iter().filter(|p| SMOKE_PEERS.contains(&p.name)).collect();
+    build(&peers)?;
+    node(&["--smoke".into()])
+}
+
+fn node(args: &[String]) -> Result {
+    let wasm_opt = crate::tools::ensure_apt("wasm-opt", &["binaryen"])?;
+    // Pin to one core when possible (2-core machine, other jobs running).
+    let pinned = Command::new("taskset").arg("--version").output().is_ok_and(|o| o.status.success());
+    let mut cmd = if pinned {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "1", "node"]);
+        c
+    } else {
+        Command::new("node")
+    };
+    cmd.arg("bench/run.mjs").arg("--dir").arg(dir()).args(args);
+    if !wasm_opt {
+        cmd.arg("--no-wasm-opt");
+    }
+    run(&mut cmd)
+}
+
+/// Builds the workload module and the size probe of each peer. Each variant
+/// has its own target dir so switching features never rebuilds the others.
+fn build(peers: &[&Peer]) -> Result {
+    crate::tools::ensure_wasm_target()?;
+    std::fs::create_dir_all(dir()).map_err(|e| e.to_string())?;
+    for p in peers {
+        if p.name != "none" {
+            build_one(p, false)?;
+        }
+        build_one(p, true)?;
+    }
+    Ok(())
+}
+
+fn build_one(p: &Peer, size: bool) -> Result<PathBuf> {
+    let (suffix, features) = match (size, p.feature) {
+        (false, f) => ("", f.to_string()),
+        (true, "") => (".size", "size".to_string()),
+        (true, f) => (".size", format!("size,{f}")),
+    };
+    let target_dir = dir().join("build").join(format!("{}{suffix}", p.name));
+    let mut cmd = cargo(&[
+        "rustc",
+        "--quiet",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "bench-guest",
+        "--lib",
+        "--crate-type",
+        "cdylib",
+    ]);
+    cmd.env("CARGO_TARGET_DIR", &target_dir);
+    if !features.is_empty() {
+        cmd.args(["--features", &features]);
+    }
+    cmd.arg("--").arg(format!("-Clink-arg=--max-memory={MAX_MEMORY_BYTES}"));
+    run(&mut cmd)?;
+    let built = target_dir.join("wasm32-unknown-unknown/release/bench_guest.wasm");
+    let dest = dir().join(format!("{}{suffix}.wasm", p.name));
+    std::fs::copy(&built, &dest).map_err(|e| format!("copying {}: {e}", built.display()))?;
+    Ok(dest)
+}
