@@ -1,0 +1,766 @@
+//! The random-operation body shared by the host tests (`tests/random_host.rs`,
+//! also run under Miri), the wasm32 tests (`tests/wasm_random_*.rs`), the
+//! fuzz target (`fuzz-alloc/`) and `cargo xtask stress`.
+//!
+//! [`run`] drives a [`Nogrow`] with alloc / alloc_zeroed / free / realloc
+//! (grow and shrink), sizes 1 B to above 16 MiB, alignments 1 to 4096, and
+//! checks after every operation, against a model of the live blocks:
+//! no overlap, alignment, every block inside the arena or the grown region,
+//! content preserved (across realloc too), zeroed memory reads zero, and the
+//! allocator's statistics equal the model's sums. [`finish`] frees everything,
+//! checks the counters are back, and allocates (nearly) the whole arena and the
+//! whole grown region again.
+//!
+//! The body allocates nothing itself while it runs (the model's storage is
+//! reserved up front), so on wasm32, where the allocator under test is the
+//! global allocator, statistics are compared as deltas from a baseline.
+#![allow(dead_code)]
+
+use core::alloc::{GlobalAlloc, Layout};
+
+use nogrow::{Memory, Nogrow, PAGE_SIZE, Policy, Stats, policy::bytes_needed, policy::pages_for};
+
+/// Where random decisions come from.
+pub trait Choices {
+    /// The next 32 random bits, or `None` when the input is exhausted.
+    fn next(&mut self) -> Option<u32>;
+}
+
+/// SplitMix64: a tiny seeded PRNG (never exhausted).
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Choices for Rng {
+    fn next(&mut self) -> Option<u32> {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        Some(((z ^ (z >> 31)) >> 32) as u32)
+    }
+}
+
+/// Decisions read from fuzzer bytes, two bytes per decision, ending with the input.
+#[derive(Debug)]
+pub struct Bytes<'a>(pub &'a [u8]);
+
+impl Choices for Bytes<'_> {
+    fn next(&mut self) -> Option<u32> {
+        let (head, rest) = self.0.split_at_checked(2)?;
+        self.0 = rest;
+        let v = u16::from_le_bytes([head[0], head[1]]) as u32;
+        // Spread 16 bits over 32 so `% n` for large n still reaches high values.
+        Some(v.wrapping_mul(0x0001_0001) ^ (v << 7))
+    }
+}
+
+/// How a run is shaped and what it may assume.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Operations to perform (a [`Bytes`] input may end sooner).
+    pub ops: u64,
+    /// Most live blocks at once (the model's storage, reserved up front).
+    pub max_live: usize,
+    /// Largest request in bytes (above 16 MiB for the full runs).
+    pub max_size: usize,
+    /// Chance, per thousand requests, of a request around 16 MiB (16 MiB ± 4 MiB).
+    pub huge_per_mille: u32,
+    /// Above this many live bytes, frees are favoured.
+    pub live_budget: usize,
+    /// The static arena: address and length.
+    pub arena: (*mut u8, usize),
+    /// Address of page 0 of the linear memory the policy grows.
+    pub mem_base: *mut u8,
+    /// The memory size must never change during the run (Fail, Reserve).
+    pub fixed_pages: bool,
+    /// For Signal: below this many pages of memory growth cannot be refused,
+    /// so a null return that would have fit below it is a violation.
+    pub grow_guaranteed_below: Option<usize>,
+    /// Reads the real memory size (wasm32's `memory.size`), to compare with
+    /// what nogrow reports.
+    pub memory_pages: Option<fn() -> usize>,
+    /// Check every live block's content and the full statistics every this many ops.
+    pub full_check_every: u64,
+    /// At the end, allocate `arena length - slack` bytes: must succeed.
+    pub whole_arena_slack: Option<usize>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Report {
+    /// Operations performed.
+    pub ops: u64,
+    /// Successful alloc / alloc_zeroed.
+    pub allocs: u64,
+    /// Frees.
+    pub frees: u64,
+    /// Successful reallocs.
+    pub reallocs: u64,
+    /// Null returns (alloc or realloc).
+    pub failures: u64,
+    /// Requests of 16 MiB or more that succeeded.
+    pub huge_ok: u64,
+    /// Most live bytes at once.
+    pub peak_live: usize,
+    /// Most live blocks at once.
+    pub peak_blocks: usize,
+    /// Memory size at the end of the run, in pages.
+    pub pages: usize,
+    /// Growths performed during the run.
+    pub growths: u32,
+}
+
+impl core::fmt::Display for Report {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "ops={} allocs={} frees={} reallocs={} failures={} huge_ok={} peak_live={} peak_blocks={} pages={} growths={}",
+            self.ops,
+            self.allocs,
+            self.frees,
+            self.reallocs,
+            self.failures,
+            self.huge_ok,
+            self.peak_live,
+            self.peak_blocks,
+            self.pages,
+            self.growths
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    ptr: *mut u8,
+    size: usize,
+    align: usize,
+    tag: u32,
+}
+
+impl Block {
+    fn addr(&self) -> usize {
+        self.ptr.addr()
+    }
+    fn end(&self) -> usize {
+        self.addr() + self.size
+    }
+}
+
+const HEAD: usize = 16;
+const STRIDE: usize = 1021;
+const HUGE: usize = 16 << 20;
+
+fn pattern(tag: u32, i: usize) -> u8 {
+    let x = tag ^ (i as u32).wrapping_mul(0x9E37_79B1) ^ (i >> 20) as u32;
+    (x ^ (x >> 13) ^ (x >> 24)) as u8
+}
+
+/// Calls `f` for the sampled offsets of a block of `n` bytes: head and tail
+/// always, every `STRIDE`-th byte in between unless `quick`.
+fn samples(n: usize, quick: bool, mut f: impl FnMut(usize)) {
+    let head = n.min(HEAD);
+    (0..head).for_each(&mut f);
+    if !quick && n > 2 * HEAD {
+        (HEAD..n - HEAD).step_by(STRIDE).for_each(&mut f);
+    }
+    (n.saturating_sub(HEAD).max(head)..n).for_each(&mut f);
+}
+
+fn stamp(b: &Block) {
+    samples(b.size, false, |i| {
+        // SAFETY: `i < b.size` and the block is live and ours.
+        unsafe { b.ptr.add(i).write(pattern(b.tag, i)) }
+    });
+}
+
+/// A violation: what broke, at which operation.
+pub type Violation = String;
+
+macro_rules! check {
+    ($op:expr, $cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!("op {}: {}", $op, format_args!($($msg)+)));
+        }
+    };
+}
+
+fn verify(op: u64, b: &Block, quick: bool, limit: usize) -> Result<(), Violation> {
+    let mut bad = None;
+    samples(b.size, quick, |i| {
+        if i < limit && bad.is_none() {
+            // SAFETY: `i < b.size`: inside the live block.
+            let got = unsafe { b.ptr.add(i).read() };
+            if got != pattern(b.tag, i) {
+                bad = Some((i, got));
+            }
+        }
+    });
+    match bad {
+        None => Ok(()),
+        Some((i, got)) => Err(format!(
+            "op {op}: content of block {:#x} (size {}, align {}) changed at offset {i}: {got:#04x}, expected {:#04x}",
+            b.addr(),
+            b.size,
+            b.align,
+            pattern(b.tag, i)
+        )),
+    }
+}
+
+fn verify_zeroed(op: u64, ptr: *mut u8, n: usize) -> Result<(), Violation> {
+    // SAFETY: `ptr` is a live block of `n` bytes just returned by alloc_zeroed.
+    let bytes = unsafe { core::slice::from_raw_parts(ptr, n) };
+    let zero = if n <= 1 << 20 {
+        bytes.iter().all(|&b| b == 0)
+    } else {
+        bytes[..4096].iter().all(|&b| b == 0)
+            && bytes[n - 4096..].iter().all(|&b| b == 0)
+            && bytes.iter().step_by(61).all(|&b| b == 0)
+    };
+    check!(
+        op,
+        zero,
+        "alloc_zeroed({n}) at {:#x} is not zeroed",
+        ptr.addr()
+    );
+    Ok(())
+}
+
+struct Model<'a, P: Policy, M: Memory> {
+    alloc: &'a Nogrow<P, M>,
+    cfg: &'a Config,
+    base: Stats,
+    /// Live blocks sorted by address.
+    live: Vec<Block>,
+    live_bytes: usize,
+    peak_in_use: usize,
+    next_tag: u32,
+    report: Report,
+    op: u64,
+}
+
+impl<P: Policy, M: Memory> Model<'_, P, M> {
+    fn in_bounds(&self, ptr: *mut u8, size: usize, s: &Stats) -> bool {
+        let (a, e) = (ptr.addr(), ptr.addr() + size);
+        let (arena, arena_len) = (self.cfg.arena.0.addr(), self.cfg.arena.1);
+        if a >= arena && e <= arena + arena_len {
+            return true;
+        }
+        let grown_pages = (s.arena_bytes - arena_len) / PAGE_SIZE;
+        let pages = s.pages as usize;
+        let lo = self.cfg.mem_base.addr() + (pages - grown_pages) * PAGE_SIZE;
+        let hi = self.cfg.mem_base.addr() + pages * PAGE_SIZE;
+        a >= lo && e <= hi
+    }
+
+    /// Checks a block the allocator just returned and adds it to the model.
+    fn admit(&mut self, b: Block) -> Result<usize, Violation> {
+        let op = self.op;
+        let s = self.alloc.stats();
+        check!(
+            op,
+            b.addr() % b.align == 0,
+            "block {:#x} is not aligned to {}",
+            b.addr(),
+            b.align
+        );
+        check!(
+            op,
+            self.in_bounds(b.ptr, b.size, &s),
+            "block {:#x}..{:#x} is outside the arena {:#x}+{:#x} and the grown region ({} pages, {} owned bytes)",
+            b.addr(),
+            b.end(),
+            self.cfg.arena.0.addr(),
+            self.cfg.arena.1,
+            s.pages,
+            s.arena_bytes
+        );
+        let at = self.live.partition_point(|x| x.addr() < b.addr());
+        if let Some(prev) = at.checked_sub(1).map(|i| self.live[i]) {
+            check!(
+                op,
+                prev.end() <= b.addr(),
+                "block {:#x}+{} overlaps live {:#x}+{}",
+                b.addr(),
+                b.size,
+                prev.addr(),
+                prev.size
+            );
+        }
+        if let Some(next) = self.live.get(at) {
+            check!(
+                op,
+                b.end() <= next.addr(),
+                "block {:#x}+{} overlaps live {:#x}+{}",
+                b.addr(),
+                b.size,
+                next.addr(),
+                next.size
+            );
+        }
+        assert!(
+            self.live.len() < self.live.capacity(),
+            "model storage must not grow"
+        );
+        self.live.insert(at, b);
+        self.live_bytes += b.size;
+        self.report.peak_live = self.report.peak_live.max(self.live_bytes);
+        self.report.peak_blocks = self.report.peak_blocks.max(self.live.len());
+        self.peak_in_use = self.peak_in_use.max(self.base.in_use + self.live_bytes);
+        if b.size >= HUGE {
+            self.report.huge_ok += 1;
+        }
+        Ok(at)
+    }
+
+    /// Verifies the neighbours of position `at` (their heads and tails sit next
+    /// to the allocator's metadata).
+    fn check_neighbours(&self, at: usize) -> Result<(), Violation> {
+        for i in [at.wrapping_sub(1), at, at + 1] {
+            if let Some(b) = self.live.get(i) {
+                verify(self.op, b, true, usize::MAX)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_failure(&self, size: usize, align: usize) -> Result<(), Violation> {
+        let op = self.op;
+        let f = self.alloc.last_failure();
+        check!(
+            op,
+            f.is_some_and(|f| f.size == size
+                && f.align == align
+                && f.in_use == self.base.in_use + self.live_bytes),
+            "failure of ({size}, {align}) recorded as {f:?}"
+        );
+        if let Some(limit) = self.cfg.grow_guaranteed_below {
+            let pages = self.alloc.stats().pages as usize;
+            let layout = Layout::from_size_align(size, align).expect("valid layout");
+            let least = pages_for(bytes_needed(layout)).max(1);
+            check!(
+                op,
+                pages + least > limit,
+                "Signal returned null for ({size}, {align}) at {pages} pages although {least} more pages fit below {limit}"
+            );
+        }
+        Ok(())
+    }
+
+    fn check_stats(&self) -> Result<(), Violation> {
+        let (op, b, r) = (self.op, &self.base, &self.report);
+        let s = self.alloc.stats();
+        check!(
+            op,
+            s.in_use == b.in_use + self.live_bytes,
+            "in_use {} != baseline {} + model {}",
+            s.in_use,
+            b.in_use,
+            self.live_bytes
+        );
+        check!(
+            op,
+            s.peak_in_use == b.peak_in_use.max(self.peak_in_use),
+            "peak_in_use {} != model {}",
+            s.peak_in_use,
+            b.peak_in_use.max(self.peak_in_use)
+        );
+        check!(
+            op,
+            u64::from(s.allocs - b.allocs) == r.allocs,
+            "allocs {} != model {}",
+            s.allocs - b.allocs,
+            r.allocs
+        );
+        check!(
+            op,
+            u64::from(s.frees - b.frees) == r.frees,
+            "frees {} != model {}",
+            s.frees - b.frees,
+            r.frees
+        );
+        check!(
+            op,
+            u64::from(s.reallocs - b.reallocs) == r.reallocs,
+            "reallocs {} != model {}",
+            s.reallocs - b.reallocs,
+            r.reallocs
+        );
+        check!(
+            op,
+            u64::from(s.failures - b.failures) == r.failures,
+            "failures {} != model {}",
+            s.failures - b.failures,
+            r.failures
+        );
+        check!(
+            op,
+            s.arena_bytes - b.arena_bytes == (s.pages - b.pages) as usize * PAGE_SIZE,
+            "owned bytes grew by {} but memory by {} pages",
+            s.arena_bytes - b.arena_bytes,
+            s.pages - b.pages
+        );
+        check!(
+            op,
+            s.generation - b.generation == s.growths - b.growths,
+            "generation +{} but growths +{}",
+            s.generation - b.generation,
+            s.growths - b.growths
+        );
+        if self.cfg.fixed_pages {
+            check!(
+                op,
+                s.pages == b.pages && s.growths == b.growths,
+                "memory grew from {} to {} pages under a fixed-size policy",
+                b.pages,
+                s.pages
+            );
+        }
+        if let Some(real) = self.cfg.memory_pages {
+            check!(
+                op,
+                real() == s.pages as usize,
+                "memory.size is {} pages but nogrow reports {}",
+                real(),
+                s.pages
+            );
+        }
+        Ok(())
+    }
+
+    fn full_check(&self) -> Result<(), Violation> {
+        for b in &self.live {
+            verify(self.op, b, false, usize::MAX)?;
+        }
+        for w in self.live.windows(2) {
+            check!(
+                self.op,
+                w[0].end() <= w[1].addr(),
+                "live blocks {:#x} and {:#x} overlap",
+                w[0].addr(),
+                w[1].addr()
+            );
+        }
+        self.check_stats()
+    }
+
+    fn pick_size(&self, c: &mut impl Choices) -> Option<usize> {
+        let class = c.next()? % 1000;
+        let r = c.next()? as usize;
+        let size = if class < self.cfg.huge_per_mille {
+            HUGE - (4 << 20) + r % (8 << 20)
+        } else {
+            match class % 100 {
+                0..60 => 1 + r % 64,
+                60..85 => 1 + r % 1024,
+                85..96 => 1 + r % 16384,
+                _ => 1 + r % (1 << 20),
+            }
+        };
+        Some(size.clamp(1, self.cfg.max_size))
+    }
+
+    fn pick_align(c: &mut impl Choices) -> Option<usize> {
+        let r = c.next()?;
+        Some(match r % 100 {
+            0..70 => 1 << (r / 100 % 4),
+            70..95 => 1 << (r / 100 % 7),
+            _ => 1 << (r / 100 % 13),
+        })
+    }
+
+    fn do_alloc(&mut self, c: &mut impl Choices) -> Option<Result<(), Violation>> {
+        let size = self.pick_size(c)?;
+        let align = Self::pick_align(c)?;
+        let zeroed = c.next()? % 4 == 0;
+        let layout = Layout::from_size_align(size, align).expect("valid layout");
+        Some((|| {
+            // SAFETY: `size >= 1`.
+            let ptr = unsafe {
+                if zeroed {
+                    self.alloc.alloc_zeroed(layout)
+                } else {
+                    self.alloc.alloc(layout)
+                }
+            };
+            if ptr.is_null() {
+                self.report.failures += 1;
+                return self.check_failure(size, align);
+            }
+            self.report.allocs += 1;
+            if zeroed {
+                verify_zeroed(self.op, ptr, size)?;
+            }
+            let tag = self.next_tag;
+            self.next_tag = self.next_tag.wrapping_add(0x9E37_79B9);
+            let b = Block {
+                ptr,
+                size,
+                align,
+                tag,
+            };
+            stamp(&b);
+            let at = self.admit(b)?;
+            self.check_neighbours(at)
+        })())
+    }
+
+    fn do_free(&mut self, c: &mut impl Choices) -> Option<Result<(), Violation>> {
+        let at = c.next()? as usize % self.live.len();
+        Some((|| {
+            let b = self.live.remove(at);
+            verify(self.op, &b, false, usize::MAX)?;
+            self.live_bytes -= b.size;
+            // SAFETY: `b` is live and was allocated by this allocator with this layout.
+            unsafe {
+                self.alloc
+                    .dealloc(b.ptr, Layout::from_size_align_unchecked(b.size, b.align))
+            };
+            self.report.frees += 1;
+            self.check_neighbours(at)
+        })())
+    }
+
+    fn do_realloc(&mut self, c: &mut impl Choices) -> Option<Result<(), Violation>> {
+        let at = c.next()? as usize % self.live.len();
+        let how = c.next()? % 8;
+        let old = self.live[at];
+        let new_size = match how {
+            0..3 => self.pick_size(c)?,
+            3..5 => old.size.saturating_mul(2).min(self.cfg.max_size),
+            5..7 => (old.size / 2).max(1),
+            _ => old.size,
+        };
+        Some((|| {
+            verify(self.op, &old, false, usize::MAX)?;
+            // SAFETY: `old` is live, allocated here with this layout; `new_size`
+            // is non-zero and far below isize::MAX.
+            let ptr = unsafe {
+                self.alloc.realloc(
+                    old.ptr,
+                    Layout::from_size_align_unchecked(old.size, old.align),
+                    new_size,
+                )
+            };
+            if ptr.is_null() {
+                self.report.failures += 1;
+                self.check_failure(new_size, old.align)?;
+                // The old block must be untouched.
+                return verify(self.op, &old, false, usize::MAX);
+            }
+            self.report.reallocs += 1;
+            self.live.remove(at);
+            self.live_bytes -= old.size;
+            let b = Block {
+                ptr,
+                size: new_size,
+                ..old
+            };
+            verify(
+                self.op,
+                &Block {
+                    size: old.size,
+                    ..b
+                },
+                false,
+                new_size,
+            )
+            .map_err(|e| format!("{e} (after realloc {} -> {new_size})", old.size))?;
+            stamp(&b);
+            let at = self.admit(b)?;
+            self.check_neighbours(at)
+        })())
+    }
+
+    /// One random operation; `None` when the choices ran out.
+    fn step(&mut self, c: &mut impl Choices) -> Option<Result<(), Violation>> {
+        let r = c.next()? % 100;
+        let full = self.live.len() == self.live.capacity();
+        let over = self.live_bytes > self.cfg.live_budget;
+        let result = if self.live.is_empty() || (r < 45 && !full && !(over && r < 35)) {
+            self.do_alloc(c)?
+        } else if r < 75 || full || over {
+            self.do_free(c)?
+        } else {
+            self.do_realloc(c)?
+        };
+        Some(result.and_then(|()| {
+            if self.op % self.cfg.full_check_every == 0 {
+                self.full_check()
+            } else {
+                self.check_stats()
+            }
+        }))
+    }
+}
+
+/// The state of a run, kept between [`run`] and [`finish`].
+pub struct Run<'a, P: Policy, M: Memory>(Model<'a, P, M>);
+
+/// Runs `cfg.ops` random operations (fewer if `choices` runs out) on `alloc`,
+/// checking each. The allocator must already have served its first allocation
+/// (so the arena is claimed). Returns the run for [`finish`].
+pub fn run<'a, P: Policy, M: Memory>(
+    alloc: &'a Nogrow<P, M>,
+    cfg: &'a Config,
+    choices: &mut impl Choices,
+) -> Result<Run<'a, P, M>, Violation> {
+    let mut m = Model {
+        alloc,
+        cfg,
+        base: Stats::default(),
+        live: Vec::with_capacity(cfg.max_live),
+        live_bytes: 0,
+        peak_in_use: 0,
+        next_tag: 1,
+        report: Report::default(),
+        op: 0,
+    };
+    m.base = alloc.stats();
+    m.peak_in_use = m.base.in_use;
+    while m.op < cfg.ops {
+        match m.step(choices) {
+            None => break,
+            Some(Err(e)) => return Err(e),
+            Some(Ok(())) => m.op += 1,
+        }
+    }
+    m.report.ops = m.op;
+    m.full_check()?;
+    Ok(Run(m))
+}
+
+/// Frees every live block (checking each), checks the counters are back to
+/// the baseline, then allocates nearly the whole arena and the whole grown
+/// region (each must succeed without growing memory), and frees them.
+pub fn finish<P: Policy, M: Memory>(run: Run<'_, P, M>) -> Result<Report, Violation> {
+    let mut m = run.0;
+    m.op = u64::MAX;
+    while let Some(b) = m.live.pop() {
+        verify(m.op, &b, false, usize::MAX)?;
+        m.live_bytes -= b.size;
+        // SAFETY: `b` is live and was allocated by this allocator with this layout.
+        unsafe {
+            m.alloc
+                .dealloc(b.ptr, Layout::from_size_align_unchecked(b.size, b.align))
+        };
+        m.report.frees += 1;
+    }
+    m.full_check()?;
+    let s = m.alloc.stats();
+    let op = m.op;
+    check!(
+        op,
+        s.in_use == m.base.in_use,
+        "after freeing all, in_use is {} (baseline {})",
+        s.in_use,
+        m.base.in_use
+    );
+
+    let mut wholes = Vec::with_capacity(2);
+    if let Some(slack) = m.cfg.whole_arena_slack {
+        wholes.push(m.cfg.arena.1 - slack);
+    }
+    let grown = s.arena_bytes - m.cfg.arena.1;
+    if grown > 0 {
+        // The grown region is one heap (contiguous growth): all but its
+        // metadata and a tag is allocatable.
+        wholes.push(grown - 256);
+    }
+    for size in wholes {
+        let layout = Layout::from_size_align(size, 8).expect("valid layout");
+        // SAFETY: non-zero size.
+        let ptr = unsafe { m.alloc.alloc(layout) };
+        check!(
+            op,
+            !ptr.is_null(),
+            "after freeing all, allocating {size} bytes failed ({:?})",
+            m.alloc.stats()
+        );
+        check!(
+            op,
+            m.in_bounds(ptr, size, &m.alloc.stats()),
+            "whole-region block {:#x}+{size} out of bounds",
+            ptr.addr()
+        );
+        check!(
+            op,
+            m.alloc.stats().growths == s.growths,
+            "allocating {size} bytes after freeing all grew memory"
+        );
+        let b = Block {
+            ptr,
+            size,
+            align: 8,
+            tag: 7,
+        };
+        stamp(&b);
+        verify(op, &b, false, usize::MAX)?;
+        // SAFETY: just allocated with `layout`.
+        unsafe { m.alloc.dealloc(ptr, layout) };
+    }
+    let s = m.alloc.stats();
+    check!(
+        op,
+        s.in_use == m.base.in_use,
+        "in_use {} after the whole-region checks",
+        s.in_use
+    );
+    m.report.pages = s.pages as usize;
+    m.report.growths = s.growths - m.base.growths;
+    Ok(m.report)
+}
+
+/// The seed for a run: `NOGROW_RANDOM_SEED` if set (run time on the host),
+/// else `default`.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn seed(default: u64) -> u64 {
+    std::env::var("NOGROW_RANDOM_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The op count: `NOGROW_RANDOM_OPS` if set (run time on the host), else `default`.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn ops(default: u64) -> u64 {
+    std::env::var("NOGROW_RANDOM_OPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A page-aligned, caller-owned byte region for arenas and fake memories.
+#[cfg(not(target_arch = "wasm32"))]
+pub struct Region {
+    ptr: *mut u8,
+    layout: Layout,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Region {
+    /// `len` bytes, aligned to a wasm page like linear memory.
+    pub fn new(len: usize) -> Self {
+        let layout = Layout::from_size_align(len, PAGE_SIZE).expect("region layout");
+        // SAFETY: non-zero size.
+        let ptr = unsafe { std::alloc::alloc(layout) };
+        assert!(!ptr.is_null(), "region of {len} bytes");
+        Self { ptr, layout }
+    }
+    /// First byte.
+    pub fn ptr(&self) -> *mut u8 {
+        self.ptr
+    }
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.layout.size()
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Drop for Region {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { std::alloc::dealloc(self.ptr, self.layout) }
+    }
+}

@@ -1,0 +1,274 @@
+//! Random operations against a model, on the host, for every policy over the
+//! fake memory (`SliceMemory`), including memories that refuse to grow at
+//! chosen moments. The same body runs on wasm32 (`tests/wasm_random_*.rs`),
+//! under libFuzzer (`fuzz-alloc/`) and in `cargo xtask stress`.
+//!
+//! Counts: `NOGROW_RANDOM_OPS` (default 20 000 per test, 150 under Miri) and
+//! `NOGROW_RANDOM_SEED` (default: a fixed seed per test) at run time.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use core::alloc::{GlobalAlloc, Layout};
+
+use common::{Config, Region, Report, Rng};
+use nogrow::{
+    Arena, Fail, MIN_ARENA_BYTES, Nogrow, PAGE_SIZE, Policy, Reserve, Signal, SliceMemory, State,
+};
+
+/// The shape of one host run.
+struct Setup {
+    arena: usize,
+    initial_pages: usize,
+    max_pages: usize,
+    refuse_after: Option<usize>,
+    host_reserve: Option<u32>,
+    max_size: usize,
+    huge_per_mille: u32,
+    live_budget: usize,
+    ops: u64,
+}
+
+fn full(arena: usize, max_pages: usize) -> Setup {
+    if cfg!(miri) {
+        // Miri interprets every byte: small regions, small requests.
+        Setup {
+            arena: 64 << 10,
+            initial_pages: 1,
+            max_pages: 24,
+            refuse_after: None,
+            host_reserve: None,
+            max_size: 24 << 10,
+            huge_per_mille: 0,
+            live_budget: 256 << 10,
+            ops: common::ops(150),
+        }
+    } else {
+        Setup {
+            arena,
+            initial_pages: 1,
+            max_pages,
+            refuse_after: None,
+            host_reserve: None,
+            max_size: 20 << 20,
+            huge_per_mille: 3,
+            live_budget: 40 << 20,
+            ops: common::ops(20_000),
+        }
+    }
+}
+
+/// Smallest slack that lets "allocate nearly the whole arena" succeed: talc's
+/// bins live in the first heap, plus a chunk tag and the heap's end.
+const WHOLE_ARENA_SLACK: usize = MIN_ARENA_BYTES;
+
+fn run_host<P: Policy>(policy: P, state: &'static State, setup: Setup, seed: u64) -> Report {
+    let seed = common::seed(seed);
+    let arena = Region::new(setup.arena);
+    let memory = Region::new(setup.max_pages * PAGE_SIZE);
+    // SAFETY: `memory` is a fresh region of `max_pages` pages that outlives
+    // the allocator below (declared after it, dropped first) and nothing else uses.
+    let mut mem = unsafe { SliceMemory::new(memory.ptr(), setup.initial_pages, setup.max_pages) };
+    if let Some(n) = setup.refuse_after {
+        mem.refuse_after(n);
+    }
+    // SAFETY: `arena` is a fresh region, used only by this allocator, which is
+    // dropped before it.
+    let alloc = Nogrow::new(
+        unsafe { Arena::from_raw(arena.ptr(), arena.len()) },
+        policy,
+        mem,
+        state,
+    );
+    if let Some(pages) = setup.host_reserve {
+        alloc
+            .reserve(pages)
+            .expect("host reserve right after creation");
+    }
+    // The first allocation claims the arena (and, for a lazy Reserve, reserves).
+    let one = Layout::new::<u8>();
+    // SAFETY: non-zero size; freed right away with the same layout.
+    unsafe { alloc.dealloc(alloc.alloc(one), one) };
+
+    let fixed = !P::GROWS || matches!(P::KIND, nogrow::PolicyKind::Reserve);
+    let grow_guaranteed_below = (matches!(P::KIND, nogrow::PolicyKind::Signal)
+        && setup.refuse_after.is_none())
+    .then(|| {
+        setup.max_pages.min(if policy_limit(state) == 0 {
+            usize::MAX
+        } else {
+            policy_limit(state)
+        })
+    });
+    let cfg = Config {
+        ops: setup.ops,
+        max_live: 256,
+        max_size: setup.max_size,
+        huge_per_mille: setup.huge_per_mille,
+        live_budget: setup.live_budget,
+        arena: (arena.ptr(), arena.len()),
+        mem_base: memory.ptr(),
+        fixed_pages: fixed,
+        grow_guaranteed_below,
+        memory_pages: None,
+        full_check_every: 97,
+        whole_arena_slack: Some(WHOLE_ARENA_SLACK),
+    };
+    let run =
+        common::run(&alloc, &cfg, &mut Rng(seed)).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    let report = common::finish(run).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    println!("{} seed={seed}: {report}", P::KIND.name());
+    drop(alloc);
+    report
+}
+
+fn policy_limit(state: &State) -> usize {
+    state
+        .limit_pages
+        .load(core::sync::atomic::Ordering::Relaxed) as usize
+}
+
+#[test]
+fn fail_random_ops_match_the_model_and_never_grow() {
+    static STATE: State = State::new();
+    let r = run_host(Fail, &STATE, full(48 << 20, 64), 0xF417);
+    let s = STATE.stats();
+    assert_eq!(
+        (s.growths, s.generation, r.growths),
+        (0, 0, 0),
+        "Fail grew memory"
+    );
+    assert_eq!(s.pages, 1, "memory size under Fail");
+    assert!(
+        r.allocs > 0 && r.frees > 0 && r.reallocs > 0,
+        "all operations ran: {r}"
+    );
+}
+
+#[test]
+fn reserve_random_ops_after_host_reserve_never_grow_again() {
+    static STATE: State = State::new();
+    let mut setup = full(4 << 20, 1 + 640);
+    setup.host_reserve = Some(if cfg!(miri) { 16 } else { 640 });
+    let reserved = setup.host_reserve.unwrap();
+    let r = run_host(Reserve::pages(8), &STATE, setup, 0x5E5E);
+    let s = STATE.stats();
+    assert_eq!(s.growths, 1, "exactly the reserve");
+    assert_eq!(s.pages as usize, 1 + reserved as usize);
+    assert_eq!(r.growths, 0);
+}
+
+#[test]
+fn reserve_random_ops_after_lazy_reserve_never_grow_again() {
+    static STATE: State = State::new();
+    let pages = if cfg!(miri) { 16 } else { 512 };
+    let setup = full(4 << 20, 1 + pages);
+    let r = run_host(Reserve::pages(pages), &STATE, setup, 0x1A2B);
+    let s = STATE.stats();
+    assert_eq!(
+        (s.growths, s.pages as usize),
+        (1, 1 + pages),
+        "one lazy reserve of {pages} pages"
+    );
+    assert_eq!(r.growths, 0);
+}
+
+#[test]
+fn signal_random_ops_grow_geometrically_and_match_the_model() {
+    static STATE: State = State::new();
+    let setup = full(1 << 20, 1500);
+    let max = setup.max_pages;
+    let r = run_host(Signal::new(), &STATE, setup, 0x516A);
+    let s = STATE.stats();
+    assert!(r.growths > 0, "Signal never had to grow: {r}");
+    assert_eq!(s.generation, s.growths, "one generation per growth");
+    assert!(s.pages as usize <= max);
+}
+
+#[test]
+fn signal_random_ops_respect_the_page_limit() {
+    static STATE: State = State::new();
+    let setup = full(1 << 20, 1500);
+    let limit = if cfg!(miri) { 12 } else { 600 };
+    let r = run_host(
+        Signal::new().step_pages(4).limit_pages(limit),
+        &STATE,
+        setup,
+        0x11A1,
+    );
+    assert!(
+        r.pages <= limit,
+        "memory reached {} pages, limit {limit}",
+        r.pages
+    );
+    assert!(STATE.stats().pages as usize <= limit);
+}
+
+#[test]
+fn signal_random_ops_survive_a_memory_that_refuses_to_grow() {
+    for (i, refuse_after) in [0usize, 1, 3].into_iter().enumerate() {
+        static STATES: [State; 3] = [State::new(), State::new(), State::new()];
+        let mut setup = full(1 << 20, 1500);
+        setup.refuse_after = Some(refuse_after);
+        let r = run_host(Signal::new(), &STATES[i], setup, 0x2EF0 + i as u64);
+        let s = STATES[i].stats();
+        assert!(
+            s.growths as usize <= refuse_after,
+            "grew {} times after refusing from {refuse_after}",
+            s.growths
+        );
+        assert!(
+            r.failures > 0 || cfg!(miri),
+            "the refusing memory never made an allocation fail: {r}"
+        );
+    }
+}
+
+#[test]
+fn reserve_random_ops_survive_a_refused_lazy_reserve() {
+    static STATE: State = State::new();
+    let mut setup = full(4 << 20, 64);
+    setup.refuse_after = Some(0);
+    // The lazy reserve is refused: the arena alone serves, like Fail.
+    run_host(Reserve::pages(32), &STATE, setup, 0x4EF);
+    let s = STATE.stats();
+    assert_eq!((s.growths, s.pages), (0, 1));
+    assert_eq!(
+        STATE
+            .reserve_status
+            .load(core::sync::atomic::Ordering::Relaxed) as i32,
+        nogrow::ReserveError::Refused.code()
+    );
+}
+
+#[test]
+fn fail_random_ops_with_a_tiny_arena_exhaust_and_recover() {
+    static STATE: State = State::new();
+    let mut setup = full(MIN_ARENA_BYTES + 8192, 1);
+    setup.max_size = 4096;
+    setup.huge_per_mille = 0;
+    let r = run_host(Fail, &STATE, setup, 0x7171);
+    assert!(
+        r.failures > 0 && r.allocs > r.failures / 4,
+        "exhaustion and recovery both happened: {r}"
+    );
+}
+
+#[test]
+fn random_ops_hold_for_several_seeds() {
+    let seeds: u64 = if cfg!(miri) { 1 } else { 4 };
+    static STATES: [State; 8] = [const { State::new() }; 8];
+    for k in 0..seeds {
+        let mut setup = full(8 << 20, 1200);
+        setup.ops /= 2;
+        run_host(Fail, &STATES[2 * k as usize], setup, 1000 + k);
+        let mut setup = full(1 << 20, 1200);
+        setup.ops /= 2;
+        run_host(
+            Signal::new().step_pages(2),
+            &STATES[2 * k as usize + 1],
+            setup,
+            2000 + k,
+        );
+    }
+}
