@@ -11,7 +11,12 @@ use nogrow::{
 
 /// An allocator with `arena` bytes of static arena over a fake memory of
 /// `initial` pages that can grow to `max`.
-fn make<P: Policy>(policy: P, arena: usize, initial: usize, max: usize) -> &'static Nogrow<P, SliceMemory> {
+fn make<P: Policy>(
+    policy: P,
+    arena: usize,
+    initial: usize,
+    max: usize,
+) -> &'static Nogrow<P, SliceMemory> {
     let arena_mem: &'static mut [u8] = vec![0u8; arena].leak();
     let region: &'static mut [u8] = vec![0u8; max * PAGE_SIZE].leak();
     let state: &'static State = Box::leak(Box::new(State::new()));
@@ -54,7 +59,11 @@ fn fail_policy_never_grows_memory() {
         }
         live.push(p);
     }
-    assert!(live.len() > 50, "the 64 KiB arena holds dozens of 1000 B blocks, got {}", live.len());
+    assert!(
+        live.len() > 50,
+        "the 64 KiB arena holds dozens of 1000 B blocks, got {}",
+        live.len()
+    );
     assert_eq!(pages(a), 2, "Fail must not grow memory");
     let s = a.stats();
     assert_eq!((s.growths, s.generation, s.failures), (0, 0, 1));
@@ -81,7 +90,11 @@ fn fail_policy_reuses_freed_memory() {
     while let Some(p) = Some(alloc(a, 4096, 16)).filter(|p| !p.is_null()) {
         live.push(p);
     }
-    assert_eq!(live.len(), n, "after freeing everything, the same number of blocks fits again");
+    assert_eq!(
+        live.len(),
+        n,
+        "after freeing everything, the same number of blocks fits again"
+    );
     assert_eq!(pages(a), 1);
 }
 
@@ -131,7 +144,11 @@ fn last_failure_record_matches_the_failed_request() {
     let f = a.last_failure().unwrap();
     assert_eq!((f.size, f.align), (500_000, 8));
     assert_eq!(a.stats().failures, 2);
-    assert_eq!(a.stats().in_use, 1234, "a failed realloc leaves the old block accounted");
+    assert_eq!(
+        a.stats().in_use,
+        1234,
+        "a failed realloc leaves the old block accounted"
+    );
     free(a, keep, 1234, 8);
 }
 
@@ -154,11 +171,16 @@ fn reserve_grows_once_then_never() {
         }
         live.push(p);
     }
-    assert!(live.len() * 30_000 > 8 * PAGE_SIZE, "the reserved pages were used");
+    assert!(
+        live.len() * 30_000 > 8 * PAGE_SIZE,
+        "the reserved pages were used"
+    );
     assert_eq!(pages(a), 10, "no growth after the reserve");
     assert_eq!(a.stats().growths, 1);
     assert_eq!(
-        a.state().reserve_status.load(std::sync::atomic::Ordering::Relaxed),
+        a.state()
+            .reserve_status
+            .load(std::sync::atomic::Ordering::Relaxed),
         1,
         "a refused second reserve does not hide that the first one is in effect"
     );
@@ -176,7 +198,10 @@ fn reserve_without_host_call_happens_on_first_allocation() {
 #[test]
 fn runtime_reserve_takes_the_hosts_amount_and_refuses_zero() {
     let a = make(Reserve::runtime(), ARENA, 2, 64);
-    assert!(!alloc(a, 16, 8).is_null(), "the static arena serves before any reserve");
+    assert!(
+        !alloc(a, 16, 8).is_null(),
+        "the static arena serves before any reserve"
+    );
     assert_eq!(pages(a), 2, "Reserve::runtime never grows on its own");
     assert_eq!(a.reserve(0), Err(ReserveError::NoAmount));
     assert_eq!(a.reserve(70_000), Err(ReserveError::TooLarge));
@@ -188,12 +213,27 @@ fn runtime_reserve_takes_the_hosts_amount_and_refuses_zero() {
 fn failed_reserve_claims_nothing_and_says_why() {
     let a = make(Reserve::runtime(), ARENA, 2, 10);
     let before = a.stats();
-    assert_eq!(a.reserve(9), Err(ReserveError::Refused), "2 + 9 pages exceed the maximum of 10");
+    assert_eq!(
+        a.reserve(9),
+        Err(ReserveError::Refused),
+        "2 + 9 pages exceed the maximum of 10"
+    );
     let after = a.stats();
     assert_eq!(pages(a), 2);
-    assert_eq!((after.growths, after.generation), (before.growths, before.generation));
-    assert_eq!(after.arena_bytes, ARENA, "only the static arena, nothing grown was claimed");
-    assert_eq!(a.state().reserve_status.load(std::sync::atomic::Ordering::Relaxed) as i32, -5);
+    assert_eq!(
+        (after.growths, after.generation),
+        (before.growths, before.generation)
+    );
+    assert_eq!(
+        after.arena_bytes, ARENA,
+        "only the static arena, nothing grown was claimed"
+    );
+    assert_eq!(
+        a.state()
+            .reserve_status
+            .load(std::sync::atomic::Ordering::Relaxed) as i32,
+        -5
+    );
     // A refused reserve may be retried with a smaller amount.
     assert_eq!(a.reserve(8), Ok(8));
     assert_eq!(pages(a), 10);
@@ -215,15 +255,30 @@ fn signal_bumps_the_generation_exactly_once_per_growth() {
         live.push((p, size));
         let now = (pages(a), a.stats());
         let grew = now.0 != last.0;
-        assert_eq!(now.1.generation - last.1.generation, grew as u32, "one bump per growth");
+        assert_eq!(
+            now.1.generation - last.1.generation,
+            grew as u32,
+            "one bump per growth"
+        );
         assert_eq!(now.1.growths - last.1.growths, grew as u32);
         last = now;
     }
     let s = a.stats();
-    assert!(s.growths >= 2, "400 blocks of ~10 KB outgrow a 64 KiB arena several times");
+    assert!(
+        s.growths >= 2,
+        "400 blocks of ~10 KB outgrow a 64 KiB arena several times"
+    );
     assert_eq!(s.generation, s.growths);
-    assert_eq!(s.arena_bytes, ARENA + (pages(a) - 1) * PAGE_SIZE, "every grown page went to the heap");
-    assert_eq!(a.with_memory(|m| m.notifications), s.growths as usize, "the host is told once per growth");
+    assert_eq!(
+        s.arena_bytes,
+        ARENA + (pages(a) - 1) * PAGE_SIZE,
+        "every grown page went to the heap"
+    );
+    assert_eq!(
+        a.with_memory(|m| m.notifications),
+        s.growths as usize,
+        "the host is told once per growth"
+    );
     for (p, s) in live {
         free(a, p, s, 8);
     }
@@ -240,7 +295,11 @@ fn signal_never_bumps_on_a_refused_growth() {
         }
     }
     let s = a.stats();
-    assert_eq!((s.growths, s.generation), (1, 1), "one growth allowed, then refused without bumping");
+    assert_eq!(
+        (s.growths, s.generation),
+        (1, 1),
+        "one growth allowed, then refused without bumping"
+    );
     assert_eq!(s.failures, nulls);
     assert!(nulls > 0);
 }
@@ -251,7 +310,9 @@ fn signal_growth_is_geometric() {
     // N doublings, so 1-byte-at-a-time pressure needs few growths.
     let a = make(Signal::new(), MIN_ARENA_BYTES.max(4096), 1, 4096);
     let mut owned = vec![a.stats().arena_bytes];
-    for _ in 0..20_000 {
+    // Miri is ~1000x slower: 2 MB there still takes several doublings.
+    let blocks = if cfg!(miri) { 2_000 } else { 20_000 };
+    for _ in 0..blocks {
         assert!(!alloc(a, 1024, 8).is_null());
         let s = a.stats();
         if s.arena_bytes != *owned.last().unwrap() {
@@ -261,7 +322,10 @@ fn signal_growth_is_geometric() {
     // 20 MB of blocks; doubling from 64 KiB needs ~9 growths, linear would need ~300.
     assert!(owned.len() - 1 <= 12, "growths: {}", owned.len() - 1);
     for w in owned.windows(2).skip(1) {
-        assert!(w[1] + PAGE_SIZE >= 2 * w[0], "each growth at least doubles the heap: {w:?}");
+        assert!(
+            w[1] + PAGE_SIZE >= 2 * w[0],
+            "each growth at least doubles the heap: {w:?}"
+        );
     }
 }
 
@@ -274,7 +338,12 @@ fn signal_respects_its_page_limit() {
     }
     assert!(n > 20);
     assert_eq!(pages(a), 6, "grew up to the limit and no further");
-    assert_eq!(a.state().limit_pages.load(std::sync::atomic::Ordering::Relaxed), 6);
+    assert_eq!(
+        a.state()
+            .limit_pages
+            .load(std::sync::atomic::Ordering::Relaxed),
+        6
+    );
     let f = a.last_failure().unwrap();
     assert_eq!(f.size, 10_000);
 }
@@ -287,7 +356,11 @@ fn generation_notices_growth_by_someone_else() {
     assert_eq!(a.generation(), 0);
     // The host (or another allocator) grows memory behind nogrow's back.
     a.with_memory(|m| m.grow(1));
-    assert_eq!(a.generation(), 1, "a size change nogrow did not make is still counted");
+    assert_eq!(
+        a.generation(),
+        1,
+        "a size change nogrow did not make is still counted"
+    );
     assert_eq!(a.generation(), 1, "and counted once");
     assert_eq!(a.stats().growths, 0, "nogrow itself did not grow");
 }
@@ -319,5 +392,8 @@ fn linker_heap_is_claimed_without_growth_and_extended_by_signal() {
     assert!(pages(a) > 4);
     assert_eq!(a.stats().growths, 1);
     let old_end = region_base as usize + 4 * PAGE_SIZE;
-    assert!((big as usize) < old_end, "the grown pages were merged with the linker heap");
+    assert!(
+        (big as usize) < old_end,
+        "the grown pages were merged with the linker heap"
+    );
 }

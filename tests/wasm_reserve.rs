@@ -33,7 +33,10 @@ fn reserve_grows_memory_once_then_never() {
     }
     let n = blocks.len();
     drop(blocks);
-    assert!(n * 32 * 1024 > 32 * 65536 / 2, "the reserved pages were used: {n} blocks");
+    assert!(
+        n * 32 * 1024 > 32 * 65536 / 2,
+        "the reserved pages were used: {n} blocks"
+    );
     assert_eq!(memory_size(0), pages, "no growth after the reserve");
     assert_eq!(NOGROW.stats().growths, 1);
     assert!(NOGROW.stats().failures >= 1);

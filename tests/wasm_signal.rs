@@ -18,7 +18,10 @@ fn signal_generation_delta_equals_growths_and_pages_match_then_limit_holds() {
         blocks.push(vec![i as u8; 100_000]);
     }
     let (pages1, s1) = (memory_size(0), NOGROW.stats());
-    assert!(s1.growths > s0.growths, "more than the free heap forces growth");
+    assert!(
+        s1.growths > s0.growths,
+        "more than the free heap forces growth"
+    );
     assert_eq!(s1.generation - s0.generation, s1.growths - s0.growths);
     assert_eq!(
         (pages1 - pages0) * 65536,
@@ -26,8 +29,17 @@ fn signal_generation_delta_equals_growths_and_pages_match_then_limit_holds() {
         "every grown page went to the heap, and nothing else grew memory"
     );
     assert_eq!(s1.pages as usize, pages1);
-    assert!(s1.growths - s0.growths <= 8, "geometric growth: {} growths", s1.growths - s0.growths);
-    assert!(blocks.iter().enumerate().all(|(i, b)| b.iter().all(|&x| x == i as u8)));
+    assert!(
+        s1.growths - s0.growths <= 8,
+        "geometric growth: {} growths",
+        s1.growths - s0.growths
+    );
+    assert!(
+        blocks
+            .iter()
+            .enumerate()
+            .all(|(i, b)| b.iter().all(|&x| x == i as u8))
+    );
     drop(blocks);
 
     // Then up to the page limit (one test: the instance is shared, and after
@@ -54,7 +66,13 @@ fn signal_stops_at_its_page_limit_without_bumping() {
     assert!(b.try_reserve_exact(1 << 20).is_err());
     assert_eq!((memory_size(0), NOGROW.generation()), (pages, generation));
     drop(blocks);
-    assert!(n > 40 && n < 64, "a 1024-page limit holds 40..64 blocks of 1 MiB, got {n}");
-    assert!(pages <= 1024, "memory stayed within the limit: {pages} pages");
+    assert!(
+        n > 40 && n < 64,
+        "a 1024-page limit holds 40..64 blocks of 1 MiB, got {n}"
+    );
+    assert!(
+        pages <= 1024,
+        "memory stayed within the limit: {pages} pages"
+    );
     assert_eq!(failed.map(|f| f.size), Some(1 << 20));
 }

@@ -19,18 +19,68 @@ pub struct Guest {
 
 /// All guests, in build order.
 pub const GUESTS: &[Guest] = &[
-    Guest { name: "heavy-fail", package: "guest-heavy", features: "", link_args: &[] },
-    Guest { name: "heavy-reserve", package: "guest-heavy", features: "reserve", link_args: &[] },
-    Guest { name: "heavy-signal", package: "guest-heavy", features: "signal", link_args: &[] },
+    Guest {
+        name: "heavy-fail",
+        package: "guest-heavy",
+        features: "",
+        link_args: &[],
+    },
+    Guest {
+        name: "heavy-reserve",
+        package: "guest-heavy",
+        features: "reserve",
+        link_args: &[],
+    },
+    Guest {
+        name: "heavy-signal",
+        package: "guest-heavy",
+        features: "signal",
+        link_args: &[],
+    },
     // The greeting demo (issue 3). greet-wat and greet-bindgen/ are made by
     // `crate::greet::build_extra` (wat crate, wasm-bindgen CLI).
-    Guest { name: "greet-std", package: "guest-greet-std", features: "", link_args: &[] },
-    Guest { name: "greet-fail", package: "guest-greet-fail", features: "", link_args: &[] },
-    Guest { name: "greet-reserve", package: "guest-greet-reserve", features: "", link_args: &[] },
-    Guest { name: "greet-reserve-link", package: "guest-greet-reserve-link", features: "", link_args: &["--initial-memory=2097152"] },
-    Guest { name: "greet-signal", package: "guest-greet-signal", features: "", link_args: &["--max-memory=67108864"] },
-    Guest { name: "greet-noalloc", package: "guest-greet-noalloc", features: "", link_args: &[] },
-    Guest { name: "greet-bindgen", package: "guest-greet-bindgen", features: "", link_args: &["--max-memory=134217728"] },
+    Guest {
+        name: "greet-std",
+        package: "guest-greet-std",
+        features: "",
+        link_args: &[],
+    },
+    Guest {
+        name: "greet-fail",
+        package: "guest-greet-fail",
+        features: "",
+        link_args: &[],
+    },
+    Guest {
+        name: "greet-reserve",
+        package: "guest-greet-reserve",
+        features: "",
+        link_args: &[],
+    },
+    Guest {
+        name: "greet-reserve-link",
+        package: "guest-greet-reserve-link",
+        features: "",
+        link_args: &["--initial-memory=2097152"],
+    },
+    Guest {
+        name: "greet-signal",
+        package: "guest-greet-signal",
+        features: "",
+        link_args: &["--max-memory=67108864"],
+    },
+    Guest {
+        name: "greet-noalloc",
+        package: "guest-greet-noalloc",
+        features: "",
+        link_args: &[],
+    },
+    Guest {
+        name: "greet-bindgen",
+        package: "guest-greet-bindgen",
+        features: "",
+        link_args: &["--max-memory=134217728"],
+    },
 ];
 
 /// Where built guests are copied.

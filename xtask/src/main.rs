@@ -34,7 +34,11 @@ fn main() -> ExitCode {
                  bench           allocator benchmarks (bench/run.mjs); --smoke: seconds, tiny counts\n  \
                  install-tools   install the wasm32 target, Miri, wasm-bindgen-test-runner, npm packages"
             );
-            return if task == "help" { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+            return if task == "help" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
         }
     };
     match result {
@@ -48,14 +52,24 @@ fn main() -> ExitCode {
 
 /// The repository root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is in the workspace")
+        .to_path_buf()
 }
 
 /// Runs a command from the root, echoing it; fails if it fails.
 pub fn run(cmd: &mut Command) -> Result {
     eprintln!("\n$ {}", show(cmd));
-    let status = cmd.current_dir(root()).status().map_err(|e| format!("{}: {e}", show(cmd)))?;
-    if status.success() { Ok(()) } else { Err(format!("`{}` failed ({status})", show(cmd))) }
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("{}: {e}", show(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", show(cmd)))
+    }
 }
 
 /// A command line as text.
@@ -89,15 +103,29 @@ fn test(args: &[String]) -> Result {
 
     // Miri over the host suite.
     if !quick {
-        run(cargo(&["+nightly", "miri", "test", "-p", "nogrow"]).env("MIRIFLAGS", "-Zmiri-strict-provenance"))?;
+        run(cargo(&["+nightly", "miri", "test", "-p", "nogrow"])
+            .env("MIRIFLAGS", "-Zmiri-strict-provenance"))?;
     }
 
     // wasm32 in Node through wasm-bindgen-test: one binary per policy.
-    run(&mut cargo(&["test", "-p", "nogrow", "--target", "wasm32-unknown-unknown", "--tests"]))?;
+    run(&mut cargo(&[
+        "test",
+        "-p",
+        "nogrow",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--tests",
+    ]))?;
 
     // Release-built guests, then checks over their bytes.
     guests::build_all()?;
-    run(&mut cargo(&["test", "-p", "xtask", "--", "--include-ignored"]))?;
+    run(&mut cargo(&[
+        "test",
+        "-p",
+        "xtask",
+        "--",
+        "--include-ignored",
+    ]))?;
 
     greet::test()?;
     eprintln!("\nxtask: all tests passed");

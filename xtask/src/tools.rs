@@ -17,14 +17,19 @@ pub fn ensure_all() -> Result {
 
 fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// `rustup target add wasm32-unknown-unknown` when missing.
 pub fn ensure_wasm_target() -> Result {
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))
-        .unwrap_or_default();
-    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
     Ok(())
@@ -36,17 +41,32 @@ pub fn ensure_miri() -> Result {
         .is_some_and(|s| s.lines().any(|l| l.starts_with("nightly")));
     if !have_nightly {
         run(Command::new("rustup").args([
-            "toolchain", "install", "nightly", "--profile", "minimal", "--component", "miri,rust-src",
+            "toolchain",
+            "install",
+            "nightly",
+            "--profile",
+            "minimal",
+            "--component",
+            "miri,rust-src",
         ]))?;
     }
     let comps = output(Command::new("rustup").args([
-        "component", "list", "--installed", "--toolchain", "nightly",
+        "component",
+        "list",
+        "--installed",
+        "--toolchain",
+        "nightly",
     ]))
     .unwrap_or_default();
     let has = |c: &str| comps.lines().any(|l| l.starts_with(c));
     if !has("miri") || !has("rust-src") {
         run(Command::new("rustup").args([
-            "component", "add", "miri", "rust-src", "--toolchain", "nightly",
+            "component",
+            "add",
+            "miri",
+            "rust-src",
+            "--toolchain",
+            "nightly",
         ]))?;
     }
     Ok(())
@@ -59,7 +79,10 @@ pub fn locked_wasm_bindgen_version() -> Result<String> {
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = ")) {
+            if let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = "))
+            {
                 return Ok(v.trim_matches('"').to_string());
             }
         }
@@ -71,16 +94,22 @@ pub fn locked_wasm_bindgen_version() -> Result<String> {
 /// the registry mirror lags and the locked build fails).
 pub fn ensure_wasm_bindgen_runner() -> Result {
     let want = locked_wasm_bindgen_version()?;
-    let have = output(Command::new("wasm-bindgen-test-runner").arg("--version")).unwrap_or_default();
+    let have =
+        output(Command::new("wasm-bindgen-test-runner").arg("--version")).unwrap_or_default();
     if have.split_whitespace().nth(1) != Some(want.as_str()) {
-        eprintln!("xtask: installing wasm-bindgen-cli {want} (found: {:?})", have.trim());
-        run(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args([
-            "install",
-            "wasm-bindgen-cli",
-            "--version",
-            &want,
-            "--force",
-        ]))?;
+        eprintln!(
+            "xtask: installing wasm-bindgen-cli {want} (found: {:?})",
+            have.trim()
+        );
+        run(
+            Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args([
+                "install",
+                "wasm-bindgen-cli",
+                "--version",
+                &want,
+                "--force",
+            ]),
+        )?;
     }
     Ok(())
 }
@@ -93,12 +122,19 @@ pub fn ensure_npm_packages() -> Result {
         return Ok(());
     }
     let stamp = root.join("node_modules/.package-lock.json");
-    let stale = match (std::fs::metadata(&stamp), std::fs::metadata(root.join("package.json"))) {
+    let stale = match (
+        std::fs::metadata(&stamp),
+        std::fs::metadata(root.join("package.json")),
+    ) {
         (Ok(s), Ok(p)) => s.modified().ok() < p.modified().ok(),
         _ => true,
     };
     if stale {
-        let verb = if root.join("package-lock.json").exists() { "ci" } else { "install" };
+        let verb = if root.join("package-lock.json").exists() {
+            "ci"
+        } else {
+            "install"
+        };
         run(Command::new("npm").args([verb, "--no-audit", "--no-fund"]))?;
     }
     Ok(())
@@ -108,7 +144,12 @@ pub fn ensure_npm_packages() -> Result {
 /// Returns whether `bin` is available afterwards.
 #[allow(dead_code)]
 pub fn ensure_apt(bin: &str, packages: &[&str]) -> Result<bool> {
-    let found = |b: &str| Command::new("sh").args(["-c", &format!("command -v {b}")]).output().is_ok_and(|o| o.status.success());
+    let found = |b: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {b}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
     if found(bin) {
         return Ok(true);
     }
@@ -116,7 +157,9 @@ pub fn ensure_apt(bin: &str, packages: &[&str]) -> Result<bool> {
     if !in_ci {
         return Ok(false);
     }
-    run(Command::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
+    run(Command::new("apt-get")
+        .arg("update")
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
     run(Command::new("apt-get")
         .args(["install", "-y", "--no-install-recommends"])
         .args(packages)

@@ -6,9 +6,15 @@ use std::path::PathBuf;
 use wasmparser::{Operator, Parser, Payload};
 
 fn guest(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/guests").join(format!("{name}.wasm"));
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run `cargo xtask build-guests` first)", path.display()))
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/guests")
+        .join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run `cargo xtask build-guests` first)",
+            path.display()
+        )
+    })
 }
 
 /// Number of `memory.grow` instructions in the module's code.
@@ -31,7 +37,11 @@ fn memory_grows(wasm: &[u8]) -> usize {
 #[ignore = "needs `cargo xtask build-guests`"]
 fn release_fail_guest_contains_zero_memory_grow() {
     for name in ["heavy-fail"] {
-        assert_eq!(memory_grows(&guest(name)), 0, "{name} must not contain memory.grow");
+        assert_eq!(
+            memory_grows(&guest(name)),
+            0,
+            "{name} must not contain memory.grow"
+        );
     }
 }
 
@@ -41,7 +51,10 @@ fn the_check_finds_memory_grow_where_policies_can_grow() {
     // The control for the test above: the same counter sees growth code in
     // the policies that grow.
     for name in ["heavy-signal", "heavy-reserve"] {
-        assert!(memory_grows(&guest(name)) > 0, "{name} should contain memory.grow");
+        assert!(
+            memory_grows(&guest(name)) > 0,
+            "{name} should contain memory.grow"
+        );
     }
 }
 
@@ -57,7 +70,10 @@ fn guests_export_the_nogrow_abi() {
             }
         }
         for f in ["nogrow_state", "nogrow_generation", "nogrow_reserve"] {
-            assert!(exports.iter().any(|e| e == f), "{name} exports {f}: {exports:?}");
+            assert!(
+                exports.iter().any(|e| e == f),
+                "{name} exports {f}: {exports:?}"
+            );
         }
     }
 }
