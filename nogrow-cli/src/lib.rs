@@ -1,0 +1,18 @@
+//! `nogrow check` proves (or refutes) that a WebAssembly module cannot grow its
+//! linear memory, or grows it only through nogrow's signalled path;
+//! `nogrow seal` makes the engine enforce it by fixing the memory's maximum.
+//!
+//! Built on `wasmparser` (validation, reading) and `wasm-encoder` (the one
+//! re-encoded section). See the README for the command line.
+
+pub mod check;
+pub mod cli;
+pub mod error;
+pub mod fuzz;
+pub mod graph;
+pub mod module;
+pub mod seal;
+
+pub use crate::check::{Level, Report, Verdict, check};
+pub use crate::error::{Error, Result};
+pub use crate::seal::{Sealed, seal};
