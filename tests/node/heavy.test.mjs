@@ -71,3 +71,42 @@ test('generation notices growth done by the host', async () => {
   assert.equal(e.nogrow_generation(), g + 1);
   assert.equal(e.nogrow_generation(), g + 1, 'counted once');
 });
+
+test('Reserve: a reserve the engine refuses (module maximum) returns -5, claims nothing, and can be retried smaller', async () => {
+  const e = await load('heavy-reserve-max');
+  const pages = e.memory.buffer.byteLength / 65536;
+  assert.ok(pages + 32 > 32, 'the compile-time reserve does not fit under the 32-page maximum');
+  assert.equal(e.nogrow_reserve(0), -5);
+  assert.equal(e.memory.buffer.byteLength / 65536, pages, 'nothing grew');
+  const s = state(e);
+  assert.equal(s[11], 0, 'no growths');
+  assert.equal(s[16] | 0, -5, 'reserve_status says why');
+  assert.equal(e.nogrow_reserve(32 - pages), 0, 'a reserve that fits succeeds');
+  assert.equal(e.memory.buffer.byteLength / 65536, 32);
+  assert.equal(e.nogrow_reserve(1), -2);
+});
+
+test('host-notify: the host hook runs once per growth, after the generation bump', async () => {
+  const calls = [];
+  let e;
+  const bytes = readFileSync(new URL('heavy-signal-notify.wasm', dir));
+  const { instance } = await WebAssembly.instantiate(bytes, {
+    nogrow: {
+      memory_grown(oldPages, newPages) {
+        // Inside the hook: memory already has the new size, and the
+        // generation (read without blocking) already counts this growth.
+        calls.push({ oldPages, newPages, now: e.memory.buffer.byteLength / 65536, gen: e.nogrow_generation() });
+      },
+    },
+  });
+  e = instance.exports;
+  e.heavy(6000);
+  const s = state(e);
+  assert.ok(calls.length >= 1);
+  assert.equal(calls.length, s[11], 'one call per growth');
+  calls.forEach((c, i) => {
+    assert.equal(c.now, c.newPages);
+    assert.ok(c.newPages > c.oldPages);
+    assert.equal(c.gen, i + 1, 'the generation was bumped before the hook ran');
+  });
+});

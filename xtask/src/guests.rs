@@ -37,6 +37,21 @@ pub const GUESTS: &[Guest] = &[
         features: "signal",
         link_args: &[],
     },
+    // Signal with the host growth hook (imports `nogrow.memory_grown`).
+    Guest {
+        name: "heavy-signal-notify",
+        package: "guest-heavy",
+        features: "notify",
+        link_args: &[],
+    },
+    // Reserve in a module that declares a 2 MiB maximum: a 32-page reserve
+    // cannot be satisfied (the engine refuses), a smaller one can.
+    Guest {
+        name: "heavy-reserve-max",
+        package: "guest-heavy",
+        features: "reserve",
+        link_args: &["--max-memory=2097152"],
+    },
     // The greeting demo (issue 3). greet-wat and greet-bindgen/ are made by
     // `crate::greet::build_extra` (wat crate, wasm-bindgen CLI).
     Guest {

@@ -36,7 +36,7 @@ fn memory_grows(wasm: &[u8]) -> usize {
 #[test]
 #[ignore = "needs `cargo xtask build-guests`"]
 fn release_fail_guest_contains_zero_memory_grow() {
-    for name in ["heavy-fail"] {
+    for name in ["heavy-fail", "greet-fail", "greet-reserve-link"] {
         assert_eq!(
             memory_grows(&guest(name)),
             0,
