@@ -6,7 +6,9 @@ use std::{path::PathBuf, process::Command};
 
 use crate::{Result, guests, root, run};
 
-/// Builds `target/guests/greet-wat.wasm` (from `guests/greet.wat`) and the
+/// Builds `target/guests/greet-wat.wasm` (from `guests/greet.wat`),
+/// `target/guests/js-shared.wasm` (the shared-memory test guest of
+/// `js/test/shared-guest.wat`) and the
 /// wasm-bindgen output `target/guests/greet-bindgen/` (web target, from the
 /// `greet-bindgen.wasm` the cargo registry built). Returns their paths.
 pub fn build_extra() -> Result<Vec<PathBuf>> {
@@ -15,6 +17,12 @@ pub fn build_extra() -> Result<Vec<PathBuf>> {
     let wasm = wat::parse_file(&wat_src).map_err(|e| format!("{}: {e}", wat_src.display()))?;
     let wat_out = dir.join("greet-wat.wasm");
     std::fs::write(&wat_out, wasm).map_err(|e| format!("writing {}: {e}", wat_out.display()))?;
+    let shared_src = root().join("js/test/shared-guest.wat");
+    let shared =
+        wat::parse_file(&shared_src).map_err(|e| format!("{}: {e}", shared_src.display()))?;
+    let shared_out = dir.join("js-shared.wasm");
+    std::fs::write(&shared_out, shared)
+        .map_err(|e| format!("writing {}: {e}", shared_out.display()))?;
 
     crate::tools::ensure_wasm_bindgen_runner()?;
     let bindgen_out = dir.join("greet-bindgen");
@@ -22,7 +30,7 @@ pub fn build_extra() -> Result<Vec<PathBuf>> {
         .args(["--target", "web", "--no-typescript", "--out-dir"])
         .arg(&bindgen_out)
         .arg(dir.join("greet-bindgen.wasm")))?;
-    Ok(vec![wat_out, bindgen_out])
+    Ok(vec![wat_out, shared_out, bindgen_out])
 }
 
 /// The main job: builds every guest, then the Node demo prints the
