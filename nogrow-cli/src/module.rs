@@ -111,8 +111,14 @@ pub struct Module {
 
 /// Refuses anything that is not a valid core module, with the byte offset.
 pub fn validate(bytes: &[u8]) -> Result<()> {
-    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+    if !bytes.starts_with(b"\0asm") {
         return Err(Error::at(0, "not a WebAssembly module (missing the \\0asm magic)"));
+    }
+    if bytes.len() < 8 {
+        return Err(Error::at(
+            bytes.len(),
+            format!("truncated: {} bytes, a module header is 8", bytes.len()),
+        ));
     }
     match Parser::new(0).parse_all(bytes).next() {
         Some(Ok(Payload::Version { encoding: Encoding::Component, .. })) => {
