@@ -50,13 +50,12 @@ pub fn test() -> Result {
         "js/test/greet.test.mjs",
         "js/test/bindgen.test.mjs",
     ]))?;
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
-    let have = if chromium == "chromium" {
-        crate::tools::ensure_apt("chromium", &["chromium"])?
-    } else {
-        std::path::Path::new(&chromium).exists()
+    let chromium = match std::env::var("CHROMIUM") {
+        Ok(path) => Some(path).filter(|p| std::path::Path::new(p).exists()),
+        Err(_) if crate::tools::ensure_apt("chromium", &["chromium"])? => which("chromium"),
+        Err(_) => None,
     };
-    if !have {
+    let Some(chromium) = chromium else {
         eprintln!(
             "\n########################################################################\n\
              ## SKIPPED: browser test (js/test/browser.test.mjs): no Chromium found.\n\
@@ -65,6 +64,18 @@ pub fn test() -> Result {
              ########################################################################\n"
         );
         return Ok(());
-    }
-    run(Command::new("node").args(["--test", "js/test/browser.test.mjs"]))
+    };
+    run(Command::new("node")
+        .args(["--test", "js/test/browser.test.mjs"])
+        .env("CHROMIUM", chromium))
+}
+
+/// The path of `bin` on `PATH`.
+fn which(bin: &str) -> Option<String> {
+    let out = Command::new("sh")
+        .args(["-c", &format!("command -v {bin}")])
+        .output()
+        .ok()?;
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !path.is_empty()).then_some(path)
 }
