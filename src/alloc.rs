@@ -12,7 +12,7 @@ use talc::{sync::TalcLock, wasm::WasmBinning};
 
 use crate::{
     memory::Memory,
-    policy::{Policy, ReserveError},
+    policy::{Policy, PolicyKind, ReserveError},
     source::Heap,
     state::{Failure, State, Stats},
 };
@@ -163,6 +163,12 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
     /// nothing was grown or claimed, and the reason is also in
     /// `State::reserve_status`.
     pub fn reserve(&self, pages: u32) -> Result<usize, ReserveError> {
+        if P::KIND != PolicyKind::Reserve {
+            // Decided at compile time: other policies carry no reserve code.
+            let code = ReserveError::NotReservePolicy.code() as u32;
+            self.state.reserve_status.store(code, Relaxed);
+            return Err(ReserveError::NotReservePolicy);
+        }
         Heap::reserve(&mut self.lock(), pages)
     }
 
@@ -189,10 +195,17 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
         // Single-threaded wasm: nobody else can hold the lock, so this is an
         // allocation from inside the allocator (a memory source or host hook
         // that allocates). Spinning would hang the host forever.
-        #[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
-        reentrant_panic();
+        #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+        {
+            if cfg!(debug_assertions) {
+                reentrant_panic();
+            }
+            // Release builds trap without the message (it costs ~200 bytes);
+            // the state block still says the source was running.
+            core::arch::wasm32::unreachable()
+        }
 
-        #[cfg(not(all(target_family = "wasm", not(target_feature = "atomics"))))]
+        #[cfg(not(all(target_arch = "wasm32", not(target_feature = "atomics"))))]
         {
             if cfg!(debug_assertions) && self.state.in_source.load(Relaxed) != 0 {
                 // Another thread may legitimately be inside the source for a
@@ -236,7 +249,6 @@ fn reentrant_panic() -> ! {
 // guarantees (non-zero sizes, pointers and layouts that came from this
 // allocator); accounting only touches the state block.
 unsafe impl<P: Policy, M: Memory> GlobalAlloc for Nogrow<P, M> {
-    #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let mut talc = self.lock();
         // SAFETY: `GlobalAlloc::alloc`'s caller guarantees a non-zero size.
@@ -252,7 +264,6 @@ unsafe impl<P: Policy, M: Memory> GlobalAlloc for Nogrow<P, M> {
         }
     }
 
-    #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         let mut talc = self.lock();
         self.state.on_free(layout.size());
@@ -260,7 +271,6 @@ unsafe impl<P: Policy, M: Memory> GlobalAlloc for Nogrow<P, M> {
         unsafe { talc.deallocate(ptr, layout) }
     }
 
-    #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, old_layout: Layout, new_size: usize) -> *mut u8 {
         let mut talc = self.lock();
         let old_size = old_layout.size();
