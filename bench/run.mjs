@@ -22,6 +22,9 @@ import { gzipSync } from 'node:zlib';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PAGE = 65536;
+/** Longest measured run wanted; slower allocators run fewer ops. */
+const TARGET_MS = 250;
+let R_SMOKE = false;
 
 /** Allocators in table order. `kind` only feeds the notes column. */
 export const PEERS = [
@@ -86,12 +89,18 @@ function instantiate(module) {
   return { e, before, reserved: e.memory.buffer.byteLength - before };
 }
 
-function childTimed(wasm, workload, ops, seed) {
+function childTimed(wasm, workload, maxOps, seed) {
   const module = new WebAssembly.Module(readFileSync(wasm));
-  // Warm-up instance: JIT, code caches, the Node process itself.
+  // Warm-up instance (JIT, code caches, the Node process itself) with a
+  // twentieth of the ops; it also calibrates: slow allocators (O(n) free
+  // lists) run fewer ops, so that a measured run takes at most ~TARGET_MS.
   const warm = instantiate(module);
   warm.e.bench_empty(0, seed);
-  warm.e[workload](ops, seed);
+  const calib = Math.max(1, Math.floor(maxOps / 20));
+  const tw = performance.now();
+  warm.e[workload](calib, seed);
+  const perOp = (performance.now() - tw) / calib;
+  const ops = Math.max(calib, Math.min(maxOps, Math.floor(TARGET_MS / perOp)));
   // Measured instance: starts from a fresh heap.
   const { e } = instantiate(module);
   const fn = e[workload];
@@ -114,6 +123,7 @@ function childTimed(wasm, workload, ops, seed) {
     loop: (loopMs * 1e6) / ops,
     failures,
     pages,
+    ops,
   }));
 }
 
@@ -229,6 +239,7 @@ const showRatio = (r) => (r == null ? '—' : Math.abs(r - 1) < 0.1 ? `≈ ${r.t
 
 async function main() {
   const smoke = opt.smoke;
+  R_SMOKE = smoke;
   const reps = Number(opt.reps ?? (smoke ? 1 : 11));
   const effN = Number(opt['eff-instances'] ?? (smoke ? 2 : 25));
   const started = Date.now();
@@ -326,6 +337,7 @@ function summarize(peers, workloads, runs, eff, sizes, js, reps, effN) {
         exhausted: failed.length,
         errors: errors.length,
         error: errors[0]?.error,
+        opsMin: ok.length ? Math.min(...ok.map((r) => r.ops)) : null,
         pagesMin: pages.length ? Math.min(...pages) : null,
         pagesMax: pages.length ? Math.max(...pages) : null,
       };
@@ -360,7 +372,7 @@ function summarize(peers, workloads, runs, eff, sizes, js, reps, effN) {
     cores: cpus().length,
     reps,
     effInstances: effN,
-    workloads: workloads.map(({ name, label, unit }) => ({ name, label, unit })),
+    workloads: workloads.map(({ name, label, unit, ops, smoke }) => ({ name, label, unit, ops: R_SMOKE ? smoke : ops })),
     peers: peers.map(({ name, label }) => ({ name, label })),
     speed,
     efficiency,
@@ -390,12 +402,15 @@ function report(R, smoke) {
       if (s.errors && !s.n) return `error`;
       if (!s.n) return 'exhausted';
       const ns = w.unit === 'Vec' || w.unit === 'sequence' ? (x) => fmt(x / 1000, 1) + ' µs' : (x) => fmt(x, 1);
-      return `${ns(s.median)} (${ns(s.min)})${s.exhausted ? ` [${s.exhausted} exhausted]` : ''}`;
+      const fewer = s.opsMin != null && s.opsMin < w.ops ? '†' : '';
+      return `${ns(s.median)} (${ns(s.min)})${fewer}${s.exhausted ? ` [${s.exhausted} exhausted]` : ''}`;
     });
     L.push(`| ${label[p.name]} | ${cells.join(' | ')} |`);
   }
   const loop = R.speed[R.peers[0].name]?.[R.workloads[0]?.name]?.loop;
   L.push('');
+  L.push('† fewer ops than the others (the run was capped at ~' + TARGET_MS + ' ms; ops per run: ' +
+    R.workloads.map((w) => `${w.label} ${w.ops}`).join(', ') + ').');
   L.push(`PRNG-loop floor (one xorshift step + loop, not subtracted): ${fmt(loop, 2)} ns.`);
   L.push('');
 

@@ -23,22 +23,66 @@ pub struct Peer {
 
 /// Every peer, in table order. `none` is only built as a size probe.
 pub const PEERS: &[Peer] = &[
-    Peer { name: "dlmalloc", feature: "" },
-    Peer { name: "talc-dynamic", feature: "talc-dynamic" },
-    Peer { name: "talc-arena", feature: "talc-arena" },
-    Peer { name: "talc-lock", feature: "talc-lock" },
-    Peer { name: "lol_alloc", feature: "lol" },
-    Peer { name: "wee_alloc", feature: "wee" },
-    Peer { name: "rlsf", feature: "rlsf" },
-    Peer { name: "bump", feature: "bump" },
-    Peer { name: "nogrow-fail", feature: "nogrow-fail" },
-    Peer { name: "nogrow-reserve", feature: "nogrow-reserve" },
-    Peer { name: "nogrow-signal", feature: "nogrow-signal" },
-    Peer { name: "none", feature: "none" },
+    Peer {
+        name: "dlmalloc",
+        feature: "",
+    },
+    Peer {
+        name: "talc-dynamic",
+        feature: "talc-dynamic",
+    },
+    Peer {
+        name: "talc-arena",
+        feature: "talc-arena",
+    },
+    Peer {
+        name: "talc-lock",
+        feature: "talc-lock",
+    },
+    Peer {
+        name: "lol_alloc",
+        feature: "lol",
+    },
+    Peer {
+        name: "wee_alloc",
+        feature: "wee",
+    },
+    Peer {
+        name: "rlsf",
+        feature: "rlsf",
+    },
+    Peer {
+        name: "bump",
+        feature: "bump",
+    },
+    Peer {
+        name: "nogrow-fail",
+        feature: "nogrow-fail",
+    },
+    Peer {
+        name: "nogrow-reserve",
+        feature: "nogrow-reserve",
+    },
+    Peer {
+        name: "nogrow-signal",
+        feature: "nogrow-signal",
+    },
+    Peer {
+        name: "none",
+        feature: "none",
+    },
 ];
 
 /// Peers the smoke run builds and runs (one of each kind).
-const SMOKE_PEERS: &[&str] = &["dlmalloc", "talc-lock", "bump", "nogrow-fail", "nogrow-reserve", "nogrow-signal", "none"];
+const SMOKE_PEERS: &[&str] = &[
+    "dlmalloc",
+    "talc-lock",
+    "bump",
+    "nogrow-fail",
+    "nogrow-reserve",
+    "nogrow-signal",
+    "none",
+];
 
 /// Where modules and results go.
 pub fn dir() -> PathBuf {
@@ -47,29 +91,43 @@ pub fn dir() -> PathBuf {
 
 /// `cargo xtask bench [--smoke] [extra run.mjs arguments]`.
 pub fn main(args: &[String]) -> Result {
-    if args.iter().any(|a| a == "--smoke") { smoke() } else { full(args) }
+    if args.iter().any(|a| a == "--smoke") {
+        smoke()
+    } else {
+        full(args)
+    }
 }
 
 /// The full run (~10–15 min on 2 cores): every peer, ≥ 11 repetitions.
 pub fn full(extra: &[String]) -> Result {
     let peers: Vec<&Peer> = PEERS.iter().collect();
     build(&peers)?;
-    let mut args: Vec<String> = vec!["--svg".into(), root().join("bench/results.svg").display().to_string()];
+    let mut args: Vec<String> = vec![
+        "--svg".into(),
+        root().join("bench/results.svg").display().to_string(),
+    ];
     args.extend(extra.iter().cloned());
     node(&args)
 }
 
 /// The smoke run (seconds): a few peers, tiny counts, every table printed.
 pub fn smoke() -> Result {
-    let peers: Vec<&Peer> = PEERS.iter().filter(|p| SMOKE_PEERS.contains(&p.name)).collect();
+    let peers: Vec<&Peer> = PEERS
+        .iter()
+        .filter(|p| SMOKE_PEERS.contains(&p.name))
+        .collect();
     build(&peers)?;
-    node(&["--smoke".into()])
+    let listed: Vec<&str> = peers.iter().map(|p| p.name).filter(|n| *n != "none").collect();
+    node(&["--smoke".into(), "--peers".into(), listed.join(",")])
 }
 
 fn node(args: &[String]) -> Result {
     let wasm_opt = crate::tools::ensure_apt("wasm-opt", &["binaryen"])?;
     // Pin to one core when possible (2-core machine, other jobs running).
-    let pinned = Command::new("taskset").arg("--version").output().is_ok_and(|o| o.status.success());
+    let pinned = Command::new("taskset")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     let mut cmd = if pinned {
         let mut c = Command::new("taskset");
         c.args(["-c", "1", "node"]);
@@ -121,7 +179,8 @@ fn build_one(p: &Peer, size: bool) -> Result<PathBuf> {
     if !features.is_empty() {
         cmd.args(["--features", &features]);
     }
-    cmd.arg("--").arg(format!("-Clink-arg=--max-memory={MAX_MEMORY_BYTES}"));
+    cmd.arg("--")
+        .arg(format!("-Clink-arg=--max-memory={MAX_MEMORY_BYTES}"));
     run(&mut cmd)?;
     let built = target_dir.join("wasm32-unknown-unknown/release/bench_guest.wasm");
     let dest = dir().join(format!("{}{suffix}.wasm", p.name));
