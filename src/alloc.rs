@@ -11,6 +11,7 @@ use core::{
 use talc::{sync::TalcLock, wasm::WasmBinning};
 
 use crate::{
+    cache::SmallCache,
     memory::Memory,
     policy::{Policy, PolicyKind, ReserveError},
     source::Heap,
@@ -227,6 +228,21 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
     }
 }
 
+/// Frees a block: small ones into the cache, others to talc.
+///
+/// # Safety
+///
+/// `ptr` must have come from this allocator with `layout`, and be unused.
+#[inline(always)]
+unsafe fn free<P: Policy, M: Memory>(talc: &mut Guard<'_, P, M>, ptr: *mut u8, layout: Layout) {
+    match SmallCache::class(layout) {
+        // SAFETY: a talc block of this class, freed by its owner (caller).
+        Some(class) => unsafe { talc.source.cache.push(class, ptr) },
+        // SAFETY: forwarded from the caller.
+        None => unsafe { talc.deallocate(ptr, layout) },
+    }
+}
+
 impl<P: Policy, M: Memory> core::fmt::Debug for Nogrow<P, M> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Nogrow")
@@ -251,6 +267,12 @@ fn reentrant_panic() -> ! {
 unsafe impl<P: Policy, M: Memory> GlobalAlloc for Nogrow<P, M> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let mut talc = self.lock();
+        if let Some(class) = SmallCache::class(layout) {
+            if let Some(block) = talc.source.cache.pop(class) {
+                self.state.on_alloc(layout.size());
+                return block;
+            }
+        }
         // SAFETY: `GlobalAlloc::alloc`'s caller guarantees a non-zero size.
         match unsafe { talc.allocate(layout) } {
             Some(ptr) => {
@@ -267,13 +289,21 @@ unsafe impl<P: Policy, M: Memory> GlobalAlloc for Nogrow<P, M> {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         let mut talc = self.lock();
         self.state.on_free(layout.size());
-        // SAFETY: the caller guarantees `ptr` came from this allocator with `layout`.
-        unsafe { talc.deallocate(ptr, layout) }
+        // SAFETY: the caller guarantees `ptr` came from this allocator with
+        // `layout` and is no longer used.
+        unsafe { free(&mut talc, ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, old_layout: Layout, new_size: usize) -> *mut u8 {
         let mut talc = self.lock();
         let old_size = old_layout.size();
+
+        // Within one small-block class the block already fits exactly.
+        let class = SmallCache::class(old_layout);
+        if class.is_some() && class == SmallCache::class_of(new_size, old_layout.align()) {
+            self.state.on_realloc(old_size, new_size);
+            return ptr;
+        }
 
         // SAFETY: the caller guarantees `ptr` came from this allocator with
         // `old_layout` and that `new_size` is non-zero and valid for its align.
@@ -305,8 +335,9 @@ unsafe impl<P: Policy, M: Memory> GlobalAlloc for Nogrow<P, M> {
             // SAFETY: as above.
             unsafe { new.copy_from_nonoverlapping(ptr, copy) };
         }
-        // SAFETY: `ptr` came from this allocator with `old_layout`.
-        unsafe { talc.deallocate(ptr, old_layout) };
+        // SAFETY: `ptr` came from this allocator with `old_layout` and its
+        // contents now live at `new`.
+        unsafe { free(&mut talc, ptr, old_layout) };
         self.state.on_realloc(old_size, new_size);
         new
     }

@@ -2,6 +2,7 @@
 #![no_std]
 
 mod alloc;
+mod cache;
 pub mod memory;
 pub mod policy;
 mod source;

@@ -9,6 +9,7 @@ use core::{alloc::Layout, ptr::NonNull, sync::atomic::Ordering::Relaxed};
 use talc::{base::Talc, base::binning::Binning, source::Source};
 
 use crate::{
+    cache::SmallCache,
     memory::{Memory, PAGE_SIZE},
     policy::{Policy, ReserveError, pages_for},
     state::State,
@@ -30,6 +31,8 @@ pub struct Heap<P: Policy, M: Memory> {
     reserved: bool,
     /// End of the heap that ends where memory ends (extended by growth).
     top: Option<NonNull<u8>>,
+    /// Freed small blocks, handed back to talc before any failure or growth.
+    pub(crate) cache: SmallCache,
 }
 
 // SAFETY: the arena pointer is owned by the heap (by `Heap::new`'s contract);
@@ -63,6 +66,7 @@ impl<P: Policy, M: Memory> Heap<P, M> {
             initialized: false,
             reserved: false,
             top: None,
+            cache: SmallCache::new(),
         }
     }
 
@@ -191,6 +195,23 @@ impl<P: Policy, M: Memory> Heap<P, M> {
     }
 }
 
+impl<P: Policy, M: Memory> Heap<P, M> {
+    /// Returns every cached small block to talc. Whether there was any.
+    pub(crate) fn flush_cache<B: Binning>(talc: &mut Talc<Self, B>) -> bool {
+        let mut cache = core::mem::replace(&mut talc.source.cache, SmallCache::new());
+        cache.drain(|block, class| {
+            // SAFETY: cached blocks are talc allocations of this class, freed
+            // by their owners; `class_size` has the same talc chunk size as
+            // the size they were allocated with, and talc's alignment of them
+            // is a chunk unit, so this layout describes them exactly.
+            unsafe {
+                let layout = Layout::from_size_align_unchecked(SmallCache::class_size(class), 1);
+                talc.deallocate(block, layout)
+            }
+        })
+    }
+}
+
 /// Whether a heap ending at `top` continues into memory starting at `next`:
 /// `top` is at most one chunk unit below `next` (talc aligns heap ends down).
 fn continues(top: *mut u8, next: *mut u8) -> bool {
@@ -220,6 +241,11 @@ impl<P: Policy, M: Memory> Heap<P, M> {
                 // now (documented on `Reserve`); a refusal leaves the arena.
                 let _ = Self::reserve(talc, 0);
             }
+            return Ok(());
+        }
+        // Before failing or growing, give talc the cached small blocks back:
+        // they may coalesce into room for this request (talc then retries).
+        if Self::flush_cache(talc) {
             return Ok(());
         }
         let this = &mut talc.source;

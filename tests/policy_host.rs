@@ -397,3 +397,60 @@ fn linker_heap_is_claimed_without_growth_and_extended_by_signal() {
         "the grown pages were merged with the linker heap"
     );
 }
+
+/// Fills the allocator with `size`-byte blocks until null; returns them.
+fn fill<P: Policy>(a: &Nogrow<P, SliceMemory>, size: usize) -> Vec<*mut u8> {
+    let mut live = Vec::new();
+    loop {
+        let p = alloc(a, size, 8);
+        if p.is_null() {
+            return live;
+        }
+        live.push(p);
+    }
+}
+
+#[test]
+fn freed_small_blocks_are_reused_first_and_given_back_before_failing() {
+    let a = make(Fail, ARENA, 1, 1);
+    let small = fill(a, 24);
+    assert!(small.len() > 1000);
+    let last = *small.last().unwrap();
+    free(a, last, 24, 8);
+    assert_eq!(alloc(a, 24, 8), last, "the block just freed serves the next request of its size");
+    for &p in &small {
+        free(a, p, 24, 8);
+    }
+    // Every small block is cached now; a big request must still find the
+    // whole arena (the cache is emptied into talc before failing).
+    let big = alloc(a, ARENA - 2048, 8);
+    assert!(!big.is_null(), "the freed small blocks coalesced back into one region");
+    free(a, big, ARENA - 2048, 8);
+    assert_eq!(a.stats().in_use, 0);
+}
+
+#[test]
+fn signal_empties_the_small_block_cache_before_growing() {
+    let a = make(Signal::new(), ARENA, 1, 64);
+    let small = fill_until_growth(a);
+    for &p in &small {
+        free(a, p, 40, 8);
+    }
+    let before = (pages(a), a.stats().growths);
+    let big = alloc(a, ARENA - 4096, 8);
+    assert!(!big.is_null());
+    assert_eq!((pages(a), a.stats().growths), before, "served from freed blocks, no growth");
+}
+
+/// Allocates 40-byte blocks until the first growth has happened, then a few more.
+fn fill_until_growth<P: Policy>(a: &Nogrow<P, SliceMemory>) -> Vec<*mut u8> {
+    let mut live = Vec::new();
+    while a.stats().growths == 0 {
+        live.push(alloc(a, 40, 8));
+    }
+    for _ in 0..100 {
+        live.push(alloc(a, 40, 8));
+    }
+    assert!(live.iter().all(|p| !p.is_null()));
+    live
+}
