@@ -192,13 +192,19 @@ pub fn judge(m: &Module) -> Report {
         .grows
         .iter()
         .map(|&site| {
-            let name = m.names.get(&site.func).map(|n| format!("{:#}", rustc_demangle::demangle(n)));
+            let name = m
+                .names
+                .get(&site.func)
+                .map(|n| format!("{:#}", rustc_demangle::demangle(n)));
             let owner = match &name {
                 Some(n) if is_nogrow_fn(n) => Owner::Nogrow,
                 Some(_) => Owner::Other,
                 None => Owner::Unnamed,
             };
-            let memory_fixed = m.memories.get(site.mem as usize).is_some_and(Memory::is_fixed);
+            let memory_fixed = m
+                .memories
+                .get(site.mem as usize)
+                .is_some_and(Memory::is_fixed);
             Grow {
                 site,
                 name,
@@ -213,7 +219,10 @@ pub fn judge(m: &Module) -> Report {
 
     let mut notes = m.notes.clone();
     let mut abi = Abi {
-        exports: ABI_EXPORTS.iter().filter_map(|&n| m.export(n).map(|f| (n, f))).collect(),
+        exports: ABI_EXPORTS
+            .iter()
+            .filter_map(|&n| m.export(n).map(|f| (n, f)))
+            .collect(),
         ..Abi::default()
     };
     if let Some(data) = &m.nogrow_section {
@@ -228,7 +237,10 @@ pub fn judge(m: &Module) -> Report {
             Some("fail")
         } else if let Some(reserve) = m.export("nogrow_reserve") {
             let from_reserve = Reach::from(m, &[reserve], false);
-            if nogrow_sites.iter().any(|g| from_reserve.reaches(g.site.func)) {
+            if nogrow_sites
+                .iter()
+                .any(|g| from_reserve.reaches(g.site.func))
+            {
                 Some("reserve")
             } else if nogrow_sites.iter().any(|g| g.reachable) {
                 Some("signal")
@@ -249,7 +261,10 @@ pub fn judge(m: &Module) -> Report {
 
     let mut reasons = Vec::new();
     // Growth the engine would allow: reachable, on a memory that may grow.
-    let live: Vec<&Grow> = grows.iter().filter(|g| g.reachable && !g.memory_fixed).collect();
+    let live: Vec<&Grow> = grows
+        .iter()
+        .filter(|g| g.reachable && !g.memory_fixed)
+        .collect();
     for g in grows.iter().filter(|g| g.reachable && g.memory_fixed) {
         reasons.push(format!(
             "memory.grow in {} is reachable but memory {} has maximum == initial: the engine refuses it",
@@ -311,8 +326,16 @@ pub fn judge(m: &Module) -> Report {
             notes.push(format!(
                 "memory {} is {} without maximum == initial: the host can still grow it{}",
                 mem.index,
-                if mem.import.is_some() { "imported" } else { "exported" },
-                if mem.import.is_none() { " (`nogrow seal` fixes the maximum)" } else { "" }
+                if mem.import.is_some() {
+                    "imported"
+                } else {
+                    "exported"
+                },
+                if mem.import.is_none() {
+                    " (`nogrow seal` fixes the maximum)"
+                } else {
+                    ""
+                }
             ));
         }
     }
@@ -365,7 +388,9 @@ impl Report {
             let _ = writeln!(s, "  memory: none");
         }
         for mem in &self.memories {
-            let max = mem.maximum.map_or("none".to_string(), |m| format!("{m} pages"));
+            let max = mem
+                .maximum
+                .map_or("none".to_string(), |m| format!("{m} pages"));
             let origin = match &mem.import {
                 Some((module, name)) => format!("imported from {module}.{name}"),
                 None => "defined".to_string(),
@@ -382,7 +407,8 @@ impl Report {
                 mem.initial,
                 if mem.memory64 { "64-bit" } else { "32-bit" },
                 if mem.shared { ", shared" } else { "" },
-                mem.page_size_log2.map_or(String::new(), |l| format!(", page size 2^{l}")),
+                mem.page_size_log2
+                    .map_or(String::new(), |l| format!(", page size 2^{l}")),
             );
         }
         if self.grows.is_empty() {
@@ -429,7 +455,11 @@ impl Report {
             "verdict: {} ({} --{} {})",
             self.verdict.as_str(),
             if ok { "meets" } else { "FAILS" },
-            if level == Level::NoGrow { "require" } else { "allow" },
+            if level == Level::NoGrow {
+                "require"
+            } else {
+                "allow"
+            },
             level.as_str()
         );
         s
@@ -474,7 +504,12 @@ impl Report {
         let exports: serde_json::Map<String, Value> = ABI_EXPORTS
             .iter()
             .map(|&n| {
-                let idx = self.abi.exports.iter().find(|(e, _)| *e == n).map(|&(_, f)| f);
+                let idx = self
+                    .abi
+                    .exports
+                    .iter()
+                    .find(|(e, _)| *e == n)
+                    .map(|&(_, f)| f);
                 (n.to_string(), json!(idx))
             })
             .collect();

@@ -50,7 +50,9 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             let _ = writeln!(out, "nogrow {}", env!("CARGO_PKG_VERSION"));
             return EXIT_OK;
         }
-        Some(other) => Err(Error::whole(format!("unknown command `{other}` (try `nogrow --help`)"))),
+        Some(other) => Err(Error::whole(format!(
+            "unknown command `{other}` (try `nogrow --help`)"
+        ))),
         None => Err(Error::whole("no command (try `nogrow --help`)")),
     };
     match result {
@@ -71,7 +73,9 @@ fn run_check(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Resul
         match a.as_str() {
             "--json" => json = true,
             "--require" | "--allow" => {
-                let v = it.next().ok_or_else(|| Error::whole(format!("{a} needs a level")))?;
+                let v = it
+                    .next()
+                    .ok_or_else(|| Error::whole(format!("{a} needs a level")))?;
                 let l = Level::parse(v).ok_or_else(|| {
                     Error::whole(format!("unknown level `{v}` (no-grow, reserve, signal)"))
                 })?;
@@ -117,10 +121,16 @@ fn run_seal(args: &[String], err: &mut dyn Write) -> Result<i32, Error> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "-o" | "--output" => {
-                output = Some(it.next().ok_or_else(|| Error::whole("-o needs a file"))?.clone());
+                output = Some(
+                    it.next()
+                        .ok_or_else(|| Error::whole("-o needs a file"))?
+                        .clone(),
+                );
             }
             "--max-pages" => {
-                let v = it.next().ok_or_else(|| Error::whole("--max-pages needs a number"))?;
+                let v = it
+                    .next()
+                    .ok_or_else(|| Error::whole("--max-pages needs a number"))?;
                 max_pages = Some(v.parse::<u64>().map_err(|_| {
                     Error::whole(format!("--max-pages: `{v}` is not a page count"))
                 })?);
@@ -141,13 +151,19 @@ fn run_seal(args: &[String], err: &mut dyn Write) -> Result<i32, Error> {
     for w in &sealed.warnings {
         let _ = writeln!(err, "nogrow: warning: {w}");
     }
-    let old = sealed.old_maximum.map_or("none".to_string(), |m| m.to_string());
+    let old = sealed
+        .old_maximum
+        .map_or("none".to_string(), |m| m.to_string());
     let _ = writeln!(
         err,
         "nogrow: {input} -> {output}: memory maximum {old} -> {} pages (initial {}){}",
         sealed.maximum,
         sealed.initial,
-        if sealed.changed { "" } else { ", already sealed: bytes unchanged" }
+        if sealed.changed {
+            ""
+        } else {
+            ", already sealed: bytes unchanged"
+        }
     );
     Ok(EXIT_OK)
 }
@@ -166,12 +182,19 @@ fn read(file: &str) -> Result<Vec<u8>, Error> {
 
 /// `FILE: at byte N: message`, keeping the offset.
 fn in_file(file: &str, e: Error) -> Error {
-    Error { offset: e.offset, message: format!("{file}: {e}") }.without_offset_prefix()
+    Error {
+        offset: e.offset,
+        message: format!("{file}: {e}"),
+    }
+    .without_offset_prefix()
 }
 
 impl Error {
     /// The message already names the offset; don't print it twice.
     fn without_offset_prefix(self) -> Self {
-        Self { offset: None, ..self }
+        Self {
+            offset: None,
+            ..self
+        }
     }
 }

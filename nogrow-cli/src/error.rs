@@ -15,18 +15,28 @@ pub struct Error {
 impl Error {
     /// An error at byte `offset` of the input.
     pub fn at(offset: usize, message: impl Into<String>) -> Self {
-        Self { offset: Some(offset), message: one_line(message.into()) }
+        Self {
+            offset: Some(offset),
+            message: one_line(message.into()),
+        }
     }
 
     /// An error about the whole input or the command line.
     pub fn whole(message: impl Into<String>) -> Self {
-        Self { offset: None, message: one_line(message.into()) }
+        Self {
+            offset: None,
+            message: one_line(message.into()),
+        }
     }
 }
 
 /// Newlines in a message would break "one line per error".
 fn one_line(s: String) -> String {
-    if s.contains('\n') { s.replace('\n', " ") } else { s }
+    if s.contains('\n') {
+        s.replace('\n', " ")
+    } else {
+        s
+    }
 }
 
 impl fmt::Display for Error {

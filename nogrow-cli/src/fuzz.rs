@@ -13,7 +13,9 @@ pub fn run(data: &[u8]) {
     let _ = check(data);
     let max = data.first().map(|&b| u64::from(b) % 4);
     for request in [None, max.map(|extra| extra + initial_pages(data))] {
-        let Ok(sealed) = seal(data, request) else { continue };
+        let Ok(sealed) = seal(data, request) else {
+            continue;
+        };
         crate::module::validate(&sealed.bytes).expect("sealed output validates");
         let again = seal(&sealed.bytes, request).expect("a sealed module seals again");
         assert!(!again.changed, "sealing a sealed module changed it");
@@ -29,5 +31,8 @@ pub fn run(data: &[u8]) {
 
 /// The initial pages of memory 0, or 0 when there is none (or no module).
 fn initial_pages(data: &[u8]) -> u64 {
-    crate::module::read(data).ok().and_then(|m| m.memories.first().map(|m| m.initial)).unwrap_or(0)
+    crate::module::read(data)
+        .ok()
+        .and_then(|m| m.memories.first().map(|m| m.initial))
+        .unwrap_or(0)
 }

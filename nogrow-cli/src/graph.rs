@@ -32,8 +32,12 @@ pub enum Via {
 impl Reach {
     /// Everything reachable from exports and start.
     pub fn from_entry_points(m: &Module) -> Self {
-        let roots: Vec<u32> =
-            m.func_exports.iter().map(|&(_, f)| f).chain(m.start).collect();
+        let roots: Vec<u32> = m
+            .func_exports
+            .iter()
+            .map(|&(_, f)| f)
+            .chain(m.start)
+            .collect();
         Self::from(m, &roots, true)
     }
 
@@ -108,6 +112,8 @@ impl Reach {
 
     /// How the first function of [`Reach::path`] was reached.
     pub fn how(&self, f: u32) -> Option<Via> {
-        self.path(f).first().and_then(|&g| self.via.get(g as usize).copied().flatten())
+        self.path(f)
+            .first()
+            .and_then(|&g| self.via.get(g as usize).copied().flatten())
     }
 }

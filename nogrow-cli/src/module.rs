@@ -112,7 +112,10 @@ pub struct Module {
 /// Refuses anything that is not a valid core module, with the byte offset.
 pub fn validate(bytes: &[u8]) -> Result<()> {
     if !bytes.starts_with(b"\0asm") {
-        return Err(Error::at(0, "not a WebAssembly module (missing the \\0asm magic)"));
+        return Err(Error::at(
+            0,
+            "not a WebAssembly module (missing the \\0asm magic)",
+        ));
     }
     if bytes.len() < 8 {
         return Err(Error::at(
@@ -121,7 +124,10 @@ pub fn validate(bytes: &[u8]) -> Result<()> {
         ));
     }
     match Parser::new(0).parse_all(bytes).next() {
-        Some(Ok(Payload::Version { encoding: Encoding::Component, .. })) => {
+        Some(Ok(Payload::Version {
+            encoding: Encoding::Component,
+            ..
+        })) => {
             return Err(Error::at(
                 4,
                 "this is a WebAssembly component, not a core module; check the core modules inside it",
@@ -237,11 +243,7 @@ pub fn read(bytes: &[u8]) -> Result<Module> {
                     let (op, offset) = ops.read_with_offset()?;
                     match op {
                         Operator::Call { function_index }
-                        | Operator::ReturnCall { function_index } => {
-                            if !b.calls.contains(&function_index) {
-                                b.calls.push(function_index);
-                            }
-                        }
+                        | Operator::ReturnCall { function_index } => b.calls.push(function_index),
                         Operator::CallIndirect { .. }
                         | Operator::ReturnCallIndirect { .. }
                         | Operator::CallRef { .. }
@@ -255,6 +257,8 @@ pub fn read(bytes: &[u8]) -> Result<Module> {
                         _ => {}
                     }
                 }
+                b.calls.sort_unstable();
+                b.calls.dedup();
                 m.bodies.push(b);
             }
             Payload::CustomSection(c) => match c.name() {
@@ -269,7 +273,10 @@ pub fn read(bytes: &[u8]) -> Result<Module> {
                         }
                     }
                 }
-                "nogrow" => m.nogrow_section.get_or_insert_with(Vec::new).extend_from_slice(c.data()),
+                "nogrow" => m
+                    .nogrow_section
+                    .get_or_insert_with(Vec::new)
+                    .extend_from_slice(c.data()),
                 _ => {}
             },
             _ => {}
@@ -334,7 +341,9 @@ fn memory_section_span(bytes: &[u8]) -> Result<Option<SectionSpan>> {
         let size = r.read_var_u32()? as usize;
         r.read_bytes(size)?;
         if id == 5 {
-            span = Some(SectionSpan { whole: start..r.original_position() });
+            span = Some(SectionSpan {
+                whole: start..r.original_position(),
+            });
         }
     }
     Ok(span)
@@ -348,7 +357,8 @@ impl Module {
 
     /// The defined body of `func`, if it is not an import.
     pub fn body(&self, func: u32) -> Option<&Body> {
-        func.checked_sub(self.imported_funcs).and_then(|i| self.bodies.get(i as usize))
+        func.checked_sub(self.imported_funcs)
+            .and_then(|i| self.bodies.get(i as usize))
     }
 
     /// A readable name for `func`: demangled name-section name, import name,
@@ -368,6 +378,9 @@ impl Module {
 
     /// The exported function named `name`.
     pub fn export(&self, name: &str) -> Option<u32> {
-        self.func_exports.iter().find(|(n, _)| n == name).map(|&(_, f)| f)
+        self.func_exports
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, f)| f)
     }
 }

@@ -56,7 +56,9 @@ pub fn seal(bytes: &[u8], max_pages: Option<u64>) -> Result<Sealed> {
         )));
     }
     let Some(span) = span else {
-        return Err(Error::whole("internal: defined memory but no memory section found"));
+        return Err(Error::whole(
+            "internal: defined memory but no memory section found",
+        ));
     };
     if let Some(log2) = mem.page_size_log2 {
         return Err(Error::at(
@@ -64,7 +66,11 @@ pub fn seal(bytes: &[u8], max_pages: Option<u64>) -> Result<Sealed> {
             format!("the memory has a custom page size (2^{log2} bytes): not supported"),
         ));
     }
-    let limit = if mem.memory64 { MAX_PAGES_64 } else { MAX_PAGES_32 };
+    let limit = if mem.memory64 {
+        MAX_PAGES_64
+    } else {
+        MAX_PAGES_32
+    };
     let target = max_pages.unwrap_or(mem.initial);
     if target < mem.initial {
         return Err(Error::whole(format!(
@@ -83,7 +89,11 @@ pub fn seal(bytes: &[u8], max_pages: Option<u64>) -> Result<Sealed> {
             return Err(Error::whole(format!(
                 "--max-pages {target} is above the declared maximum ({old} pages){}: sealing \
                  only lowers a maximum",
-                if mem.shared { " of a shared memory" } else { "" }
+                if mem.shared {
+                    " of a shared memory"
+                } else {
+                    ""
+                }
             )));
         }
     }
@@ -112,8 +122,11 @@ pub fn seal(bytes: &[u8], max_pages: Option<u64>) -> Result<Sealed> {
     out.extend_from_slice(&bytes[..span.whole.start]);
     section.append_to(&mut out);
     out.extend_from_slice(&bytes[span.whole.end..]);
-    module::validate(&out)
-        .map_err(|e| Error::whole(format!("internal: the sealed module does not validate: {e}")))?;
+    module::validate(&out).map_err(|e| {
+        Error::whole(format!(
+            "internal: the sealed module does not validate: {e}"
+        ))
+    })?;
     Ok(Sealed {
         bytes: out,
         old_maximum: mem.maximum,

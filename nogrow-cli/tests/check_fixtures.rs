@@ -84,7 +84,10 @@ fn table_entry_without_indirect_call_or_exported_table_is_unreachable() {
     let r = check(&wasm(&format!("(module {base})"))).unwrap();
     assert_eq!(r.verdict, Verdict::CannotGrow);
     // Exporting the table lets the host call $g.
-    let r = check(&wasm(&format!(r#"(module {base} (export "t" (table $tab)))"#))).unwrap();
+    let r = check(&wasm(&format!(
+        r#"(module {base} (export "t" (table $tab)))"#
+    )))
+    .unwrap();
     assert_eq!(r.verdict, Verdict::CanGrowImplicitly);
 }
 
@@ -202,18 +205,36 @@ fn nogrow_section_reports_the_policy_and_disagreement_is_noted() {
     let r = check(&nogrow_like("i32.const -1", signal)).unwrap();
     assert_eq!(r.abi.section, Some((1, 3)));
     assert_eq!(r.abi.policy(), Some("signal"));
-    assert!(r.notes.iter().all(|n| !n.contains("section says")), "{:?}", r.notes);
+    assert!(
+        r.notes.iter().all(|n| !n.contains("section says")),
+        "{:?}",
+        r.notes
+    );
 
     let reserve = r#"(@custom "nogrow" "\01\00\00\00\02\00\00\00")"#;
     let r = check(&nogrow_like("i32.const -1", reserve)).unwrap();
     assert_eq!(r.abi.section_policy(), Some("reserve"));
-    assert!(r.notes.iter().any(|n| n.contains("section says policy reserve")), "{:?}", r.notes);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("section says policy reserve")),
+        "{:?}",
+        r.notes
+    );
     // The code decides: growth not reachable from nogrow_reserve is Signal.
     assert_eq!(r.verdict, Verdict::GrowsViaNogrowSignal);
 
-    let r = check(&nogrow_like("i32.const -1", r#"(@custom "nogrow" "\01\00")"#)).unwrap();
+    let r = check(&nogrow_like(
+        "i32.const -1",
+        r#"(@custom "nogrow" "\01\00")"#,
+    ))
+    .unwrap();
     assert_eq!(r.abi.section, None);
-    assert!(r.notes.iter().any(|n| n.contains("`nogrow` custom section ignored")));
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("`nogrow` custom section ignored"))
+    );
 }
 
 #[test]

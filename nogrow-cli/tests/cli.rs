@@ -24,30 +24,49 @@ fn signal_like() -> Vec<u8> {
 
 #[test]
 fn check_exits_0_for_cannot_grow_and_1_for_can_grow() {
-    let fixed = write("fixed.wasm", &wasm(r#"(module (memory (export "memory") 1))"#));
+    let fixed = write(
+        "fixed.wasm",
+        &wasm(r#"(module (memory (export "memory") 1))"#),
+    );
     let o = nogrow(&["check", &fixed]);
     assert_eq!(o.status.code(), Some(EXIT_OK));
     assert!(stdout(&o).contains("verdict: cannot-grow"));
 
     let grows = write(
         "grows.wasm",
-        &wasm(r#"(module (memory 1) (func $my_alloc (export "a") (result i32) i32.const 1 memory.grow))"#),
+        &wasm(
+            r#"(module (memory 1) (func $my_alloc (export "a") (result i32) i32.const 1 memory.grow))"#,
+        ),
     );
     let o = nogrow(&["check", &grows]);
     assert_eq!(o.status.code(), Some(EXIT_VERDICT));
     let text = stdout(&o);
     assert!(text.contains("verdict: can-grow-implicitly"), "{text}");
-    assert!(text.contains("func[0] my_alloc"), "names the function: {text}");
+    assert!(
+        text.contains("func[0] my_alloc"),
+        "names the function: {text}"
+    );
     // No level accepts implicit growth.
-    assert_eq!(nogrow(&["check", "--allow", "signal", &grows]).status.code(), Some(EXIT_VERDICT));
+    assert_eq!(
+        nogrow(&["check", "--allow", "signal", &grows])
+            .status
+            .code(),
+        Some(EXIT_VERDICT)
+    );
 }
 
 #[test]
 fn signal_passes_only_with_allow_signal() {
     let f = write("signal-like.wasm", &signal_like());
     assert_eq!(nogrow(&["check", &f]).status.code(), Some(EXIT_VERDICT));
-    assert_eq!(nogrow(&["check", "--require", "no-grow", &f]).status.code(), Some(EXIT_VERDICT));
-    assert_eq!(nogrow(&["check", "--allow", "reserve", &f]).status.code(), Some(EXIT_VERDICT));
+    assert_eq!(
+        nogrow(&["check", "--require", "no-grow", &f]).status.code(),
+        Some(EXIT_VERDICT)
+    );
+    assert_eq!(
+        nogrow(&["check", "--allow", "reserve", &f]).status.code(),
+        Some(EXIT_VERDICT)
+    );
     let o = nogrow(&["check", "--allow", "signal", &f]);
     assert_eq!(o.status.code(), Some(EXIT_OK), "{}", stdout(&o));
     assert!(stdout(&o).contains("verdict: grows-via-nogrow-signal (meets --allow signal)"));
@@ -75,10 +94,14 @@ fn json_report_has_the_facts() {
 
 #[test]
 fn seal_writes_a_sealed_module_and_check_then_passes() {
-    let input = wasm(r#"(module (memory (export "memory") 2) (func (export "g") (result i32) i32.const 1 memory.grow))"#);
+    let input = wasm(
+        r#"(module (memory (export "memory") 2) (func (export "g") (result i32) i32.const 1 memory.grow))"#,
+    );
     let inp = write("to-seal.wasm", &input);
     assert_eq!(nogrow(&["check", &inp]).status.code(), Some(EXIT_VERDICT));
-    let out = common::scratch("sealed.wasm").to_string_lossy().into_owned();
+    let out = common::scratch("sealed.wasm")
+        .to_string_lossy()
+        .into_owned();
     let o = nogrow(&["seal", &inp, "-o", &out]);
     let err = String::from_utf8(o.stderr).unwrap();
     assert_eq!(o.status.code(), Some(EXIT_OK), "{err}");
@@ -88,10 +111,16 @@ fn seal_writes_a_sealed_module_and_check_then_passes() {
     common::assert_same_but_memory(&input, &sealed);
     assert_eq!(nogrow(&["check", &out]).status.code(), Some(EXIT_OK));
 
-    let again = common::scratch("sealed-again.wasm").to_string_lossy().into_owned();
+    let again = common::scratch("sealed-again.wasm")
+        .to_string_lossy()
+        .into_owned();
     let o = nogrow(&["seal", &out, "-o", &again, "--max-pages", "2"]);
     assert_eq!(o.status.code(), Some(EXIT_OK));
-    assert!(String::from_utf8(o.stderr).unwrap().contains("bytes unchanged"));
+    assert!(
+        String::from_utf8(o.stderr)
+            .unwrap()
+            .contains("bytes unchanged")
+    );
     assert_eq!(std::fs::read(&again).unwrap(), sealed);
 }
 

@@ -26,7 +26,11 @@ fn every_malformed_input_is_an_error_with_a_byte_offset() {
         let bytes = std::fs::read(&f).unwrap();
         let e = nogrow_cli::check(&bytes).expect_err(&f.display().to_string());
         assert!(e.offset.is_some(), "{}: {e}", f.display());
-        assert!(e.offset.unwrap() <= bytes.len(), "{}: offset inside the file", f.display());
+        assert!(
+            e.offset.unwrap() <= bytes.len(),
+            "{}: offset inside the file",
+            f.display()
+        );
         assert!(nogrow_cli::seal(&bytes, None).is_err(), "{}", f.display());
         nogrow_cli::fuzz::run(&bytes);
     }
@@ -37,18 +41,28 @@ fn the_binary_refuses_malformed_input_with_one_line_and_exit_2() {
     let out = scratch_out();
     for f in corpus() {
         let path = f.to_str().unwrap();
-        for args in [vec!["check", path], vec!["check", "--json", path], vec!["seal", path, "-o", &out]] {
+        for args in [
+            vec!["check", path],
+            vec!["check", "--json", path],
+            vec!["seal", path, "-o", &out],
+        ] {
             let o = nogrow(&args);
             let err = String::from_utf8(o.stderr).unwrap();
             assert_eq!(o.status.code(), Some(EXIT_ERROR), "{args:?}: {err}");
             assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
             assert!(err.starts_with("nogrow: error: "), "{err}");
-            assert!(err.contains("at byte "), "{args:?}: names the offset: {err}");
+            assert!(
+                err.contains("at byte "),
+                "{args:?}: names the offset: {err}"
+            );
             assert!(!err.contains("panicked"), "{err}");
             assert!(o.stdout.is_empty(), "{args:?}: nothing on stdout");
         }
     }
-    assert!(!std::path::Path::new(&out).exists(), "no output written for bad input");
+    assert!(
+        !std::path::Path::new(&out).exists(),
+        "no output written for bad input"
+    );
 }
 
 fn scratch_out() -> String {
@@ -89,9 +103,13 @@ fn seeds() -> Vec<Vec<u8>> {
               (data (i32.const 16) "hello")
               (@custom "nogrow" "\01\00\00\00\03\00\00\00"))"#,
         ),
-        wasm(r#"(module (memory 1 4 shared) (func (export "g") (result i32) i32.const 1 memory.grow))"#),
+        wasm(
+            r#"(module (memory 1 4 shared) (func (export "g") (result i32) i32.const 1 memory.grow))"#,
+        ),
         wasm(r#"(module (memory i64 1) (func $s (drop (memory.grow (i64.const 1)))) (start $s))"#),
-        wasm(r#"(module (import "e" "m" (memory 1)) (memory 2) (func (export "g") (result i32) i32.const 1 memory.grow 1))"#),
+        wasm(
+            r#"(module (import "e" "m" (memory 1)) (memory 2) (func (export "g") (result i32) i32.const 1 memory.grow 1))"#,
+        ),
     ]
 }
 

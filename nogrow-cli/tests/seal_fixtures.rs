@@ -38,7 +38,11 @@ fn seal_sets_maximum_to_initial_and_keeps_every_other_section() {
     assert_eq!(r.memories[0].maximum, Some(3));
     assert!(r.memories[0].is_fixed());
     // The reachable memory.grow is warned about: it now fails.
-    assert!(s.warnings.iter().any(|w| w.contains("grow")), "{:?}", s.warnings);
+    assert!(
+        s.warnings.iter().any(|w| w.contains("grow")),
+        "{:?}",
+        s.warnings
+    );
 }
 
 #[test]
@@ -56,9 +60,16 @@ fn max_pages_lowers_the_maximum_and_refuses_below_initial_or_above_declared() {
     assert_eq!(check(&s.bytes).unwrap().memories[0].maximum, Some(5));
     assert_same_but_memory(&input, &s.bytes);
     let e = seal(&input, Some(2)).unwrap_err();
-    assert!(e.message.contains("below the memory's initial size (3 pages)"), "{e}");
+    assert!(
+        e.message
+            .contains("below the memory's initial size (3 pages)"),
+        "{e}"
+    );
     let e = seal(&input, Some(10)).unwrap_err();
-    assert!(e.message.contains("above the declared maximum (9 pages)"), "{e}");
+    assert!(
+        e.message.contains("above the declared maximum (9 pages)"),
+        "{e}"
+    );
     let e = seal(&rich("(memory 3)"), Some(65537)).unwrap_err();
     assert!(e.message.contains("32-bit limit"), "{e}");
 }
@@ -66,7 +77,9 @@ fn max_pages_lowers_the_maximum_and_refuses_below_initial_or_above_declared() {
 #[test]
 fn seal_handles_memory64_and_shared_memory() {
     // (`rich` grows with an i32 operand, not valid for memory64.)
-    let m64 = wasm(r#"(module (memory (export "m") i64 2) (func (export "g") (result i64) i64.const 1 memory.grow))"#);
+    let m64 = wasm(
+        r#"(module (memory (export "m") i64 2) (func (export "g") (result i64) i64.const 1 memory.grow))"#,
+    );
     let s = seal(&m64, None).unwrap();
     let r = check(&s.bytes).unwrap();
     assert!(r.memories[0].memory64 && r.memories[0].is_fixed());

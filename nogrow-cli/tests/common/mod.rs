@@ -13,7 +13,10 @@ pub fn wasm(wat: &str) -> Vec<u8> {
 
 /// Runs the `nogrow` binary.
 pub fn nogrow(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nogrow")).args(args).output().expect("run nogrow")
+    Command::new(env!("CARGO_BIN_EXE_nogrow"))
+        .args(args)
+        .output()
+        .expect("run nogrow")
 }
 
 /// A fresh path in the test scratch directory.
@@ -62,14 +65,22 @@ pub fn assert_same_but_memory(a: &[u8], b: &[u8]) {
 
 /// The repository root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("nogrow-cli is in the workspace").into()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("nogrow-cli is in the workspace")
+        .into()
+}
+
+/// Where the built guests are: `target/guests`, or `$NOGROW_GUESTS_DIR`.
+pub fn guests_dir() -> PathBuf {
+    std::env::var_os("NOGROW_GUESTS_DIR")
+        .map_or_else(|| root().join("target/guests"), PathBuf::from)
 }
 
 /// A built guest; panics (fails the test) if it is missing.
 pub fn guest(name: &str) -> (String, Vec<u8>) {
-    let p = root().join("target/guests").join(format!("{name}.wasm"));
-    let bytes = std::fs::read(&p).unwrap_or_else(|e| {
-        panic!("{}: {e}: run `cargo xtask build-guests` first", p.display())
-    });
+    let p = guests_dir().join(format!("{name}.wasm"));
+    let bytes = std::fs::read(&p)
+        .unwrap_or_else(|e| panic!("{}: {e}: run `cargo xtask build-guests` first", p.display()));
     (p.to_string_lossy().into_owned(), bytes)
 }
