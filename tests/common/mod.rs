@@ -18,6 +18,9 @@
 
 use core::alloc::{GlobalAlloc, Layout};
 
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
 use nogrow::{Memory, Nogrow, PAGE_SIZE, Policy, Stats, policy::bytes_needed, policy::pages_for};
 
 /// Where random decisions come from.
@@ -730,6 +733,19 @@ pub fn ops(default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// Bytes left unused after every [`Region`].
+///
+/// talc 5.1.1's `full_search_bin` tests a free gap with
+/// `aligned_base.add(required_size) <= end`, which, for a gap at the end of a
+/// heap, forms a pointer past the end of the Rust allocation holding the heap:
+/// undefined behaviour by `ptr::add`'s rules, reported by Miri (found by
+/// `signal_random_ops_grow_geometrically_and_match_the_model`; harmless on
+/// real hardware, where the comparison is plain address arithmetic). The pad
+/// keeps the overshoot (at most a request's size plus its alignment, both
+/// small under Miri) inside the allocation so Miri checks everything else.
+#[cfg(not(target_arch = "wasm32"))]
+pub const TALC_OVERSHOOT_PAD: usize = 64 << 10;
+
 /// A page-aligned, caller-owned byte region for arenas and fake memories.
 #[cfg(not(target_arch = "wasm32"))]
 pub struct Region {
@@ -739,9 +755,11 @@ pub struct Region {
 
 #[cfg(not(target_arch = "wasm32"))]
 impl Region {
-    /// `len` bytes, aligned to a wasm page like linear memory.
+    /// `len` bytes, aligned to a wasm page like linear memory, followed by
+    /// [`TALC_OVERSHOOT_PAD`] bytes nobody is given.
     pub fn new(len: usize) -> Self {
-        let layout = Layout::from_size_align(len, PAGE_SIZE).expect("region layout");
+        let layout =
+            Layout::from_size_align(len + TALC_OVERSHOOT_PAD, PAGE_SIZE).expect("region layout");
         // SAFETY: non-zero size.
         let ptr = unsafe { std::alloc::alloc(layout) };
         assert!(!ptr.is_null(), "region of {len} bytes");
@@ -751,9 +769,9 @@ impl Region {
     pub fn ptr(&self) -> *mut u8 {
         self.ptr
     }
-    /// Length in bytes.
+    /// Length in bytes (without the pad).
     pub fn len(&self) -> usize {
-        self.layout.size()
+        self.layout.size() - TALC_OVERSHOOT_PAD
     }
 }
 
