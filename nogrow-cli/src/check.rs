@@ -192,10 +192,7 @@ pub fn judge(m: &Module) -> Report {
         .grows
         .iter()
         .map(|&site| {
-            let name = m
-                .names
-                .get(&site.func)
-                .map(|n| format!("{:#}", rustc_demangle::demangle(n)));
+            let name = m.names.get(&site.func).map(|n| module::demangle(n));
             let owner = match &name {
                 Some(n) if is_nogrow_fn(n) => Owner::Nogrow,
                 Some(_) => Owner::Other,

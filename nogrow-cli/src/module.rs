@@ -349,6 +349,20 @@ fn memory_section_span(bytes: &[u8]) -> Result<Option<SectionSpan>> {
     Ok(span)
 }
 
+/// A name-section name as Rust source spells it: demangled (legacy or v0),
+/// without the `::h0123456789abcdef` hash, also when a tool (wasm-bindgen)
+/// already demangled it but kept the hash.
+pub fn demangle(name: &str) -> String {
+    let mut s = format!("{:#}", rustc_demangle::demangle(name));
+    if let Some(i) = s.rfind("::h") {
+        let hash = &s[i + 3..];
+        if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            s.truncate(i);
+        }
+    }
+    s
+}
+
 impl Module {
     /// Number of functions, imported and defined.
     pub fn func_count(&self) -> u32 {
@@ -365,7 +379,7 @@ impl Module {
     /// or `func[N]`.
     pub fn display_name(&self, func: u32) -> String {
         if let Some(n) = self.names.get(&func) {
-            return format!("{:#}", rustc_demangle::demangle(n));
+            return demangle(n);
         }
         if let Some((module, name)) = self.func_imports.get(func as usize) {
             return format!("{module}.{name}");

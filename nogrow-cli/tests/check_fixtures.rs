@@ -264,3 +264,19 @@ fn a_module_without_memory_cannot_grow() {
     assert!(r.memories.is_empty());
     assert_eq!(r.verdict, Verdict::CannotGrow);
 }
+
+#[test]
+fn names_are_demangled_without_their_hash() {
+    use nogrow_cli::module::demangle;
+    assert_eq!(
+        demangle("_ZN6nogrow4wasm4grow17h0123456789abcdefE"),
+        "nogrow::wasm::grow"
+    );
+    // wasm-bindgen writes demangled names that keep the hash.
+    assert_eq!(
+        demangle("talc::Talc<S,B>::allocate::h4b7bc3327197551a"),
+        "talc::Talc<S,B>::allocate"
+    );
+    assert_eq!(demangle("my_alloc"), "my_alloc");
+    assert_eq!(demangle("f::hot"), "f::hot");
+}

@@ -62,7 +62,14 @@ fn nogrow_fail_and_reserve_at_link_guests_cannot_grow() {
 #[test]
 #[ignore = "needs cargo xtask build-guests"]
 fn signal_guests_pass_only_with_allow_signal() {
-    for name in ["heavy-signal", "greet-signal"] {
+    for name in [
+        "heavy-signal",
+        "heavy-signal-notify",
+        "greet-signal",
+        "greet-bindgen",
+        // After wasm-bindgen: names and the `nogrow` section survive it.
+        "greet-bindgen/greet-bindgen_bg",
+    ] {
         let (path, bytes) = guest(name);
         let r = nogrow_cli::check(&bytes).unwrap();
         assert_eq!(
@@ -93,7 +100,7 @@ fn signal_guests_pass_only_with_allow_signal() {
 #[test]
 #[ignore = "needs cargo xtask build-guests"]
 fn reserve_guests_grow_only_through_nogrow_reserve() {
-    for name in ["heavy-reserve", "greet-reserve"] {
+    for name in ["heavy-reserve", "heavy-reserve-max", "greet-reserve"] {
         let (path, bytes) = guest(name);
         let r = nogrow_cli::check(&bytes).unwrap();
         assert_eq!(
