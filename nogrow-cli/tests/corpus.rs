@@ -113,6 +113,44 @@ fn seeds() -> Vec<Vec<u8>> {
     ]
 }
 
+/// Up to four random edits (bit flip, byte, insertion, deletion).
+fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
+    let mut m = seed.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        if m.is_empty() {
+            break;
+        }
+        let i = rng.below(m.len());
+        match rng.below(4) {
+            0 => m[i] ^= 1 << rng.below(8),
+            1 => m[i] = rng.next() as u8,
+            2 => m.insert(i, rng.next() as u8),
+            _ => {
+                m.remove(i);
+            }
+        }
+    }
+    m
+}
+
+#[test]
+#[ignore = "needs cargo xtask build-guests"]
+fn mutated_guests_never_panic() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    for name in [
+        "greet-std",
+        "greet-signal",
+        "heavy-reserve",
+        "greet-bindgen",
+    ] {
+        let (_, seed) = common::guest(name);
+        nogrow_cli::fuzz::run(&seed);
+        for _ in 0..200 {
+            nogrow_cli::fuzz::run(&mutate(&mut rng, &seed));
+        }
+    }
+}
+
 #[test]
 fn mutated_and_truncated_modules_never_panic() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -122,22 +160,7 @@ fn mutated_and_truncated_modules_never_panic() {
             nogrow_cli::fuzz::run(&seed[..len]);
         }
         for _ in 0..2000 {
-            let mut m = seed.clone();
-            for _ in 0..1 + rng.below(4) {
-                let i = rng.below(m.len());
-                match rng.below(4) {
-                    0 => m[i] ^= 1 << rng.below(8),
-                    1 => m[i] = rng.next() as u8,
-                    2 => m.insert(i, rng.next() as u8),
-                    _ => {
-                        m.remove(i);
-                    }
-                }
-                if m.is_empty() {
-                    break;
-                }
-            }
-            nogrow_cli::fuzz::run(&m);
+            nogrow_cli::fuzz::run(&mutate(&mut rng, &seed));
         }
     }
 }
