@@ -29,9 +29,6 @@ type Guard<'a, P, M> =
 /// room for at least a few small allocations.
 pub const MIN_ARENA_BYTES: usize = talc::min_first_heap_size::<WasmBinning>() + 256;
 
-/// Copies larger than this happen outside the lock during `realloc`.
-const RELEASE_LOCK_ON_REALLOC_LIMIT: usize = 0x4000;
-
 /// The memory nogrow starts with: a static arena, and optionally the heap the
 /// linker declared.
 #[derive(Debug, Clone, Copy)]
@@ -228,6 +225,48 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
     }
 }
 
+impl<P: Policy, M: Memory> Nogrow<P, M> {
+    /// `alloc` through talc (cache miss, or not a small block).
+    ///
+    /// # Safety
+    ///
+    /// As `GlobalAlloc::alloc`.
+    #[inline(never)]
+    unsafe fn alloc_slow(&self, layout: Layout) -> *mut u8 {
+        let mut talc = self.lock();
+        if let Some(class) = SmallCache::class(layout) {
+            if let Some(block) = talc.source.cache.pop(class) {
+                self.state.on_alloc(layout.size());
+                return block;
+            }
+        }
+        // SAFETY: `GlobalAlloc::alloc`'s caller guarantees a non-zero size.
+        match unsafe { talc.allocate(layout) } {
+            Some(ptr) => {
+                self.state.on_alloc(layout.size());
+                ptr.as_ptr()
+            }
+            None => {
+                self.state.on_failure(layout.size(), layout.align());
+                null_mut()
+            }
+        }
+    }
+
+    /// `dealloc` through the lock's slow path or talc.
+    ///
+    /// # Safety
+    ///
+    /// As `GlobalAlloc::dealloc`.
+    #[inline(never)]
+    unsafe fn dealloc_slow(&self, ptr: *mut u8, layout: Layout) {
+        let mut talc = self.lock();
+        self.state.on_free(layout.size());
+        // SAFETY: forwarded from the caller.
+        unsafe { free(&mut talc, ptr, layout) }
+    }
+}
+
 /// Frees a block: small ones into the cache, others to talc.
 ///
 /// # Safety
@@ -265,80 +304,72 @@ fn reentrant_panic() -> ! {
 // guarantees (non-zero sizes, pointers and layouts that came from this
 // allocator); accounting only touches the state block.
 unsafe impl<P: Policy, M: Memory> GlobalAlloc for Nogrow<P, M> {
+    // Small blocks take an inlined fast path through the cache; everything
+    // else is one out-of-line copy, so call sites stay small.
+    #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let mut talc = self.lock();
         if let Some(class) = SmallCache::class(layout) {
-            if let Some(block) = talc.source.cache.pop(class) {
-                self.state.on_alloc(layout.size());
-                return block;
+            if let Some(mut talc) = self.talc.try_lock() {
+                if let Some(block) = talc.source.cache.pop(class) {
+                    self.state.on_alloc(layout.size());
+                    return block;
+                }
             }
         }
-        // SAFETY: `GlobalAlloc::alloc`'s caller guarantees a non-zero size.
-        match unsafe { talc.allocate(layout) } {
-            Some(ptr) => {
-                self.state.on_alloc(layout.size());
-                ptr.as_ptr()
-            }
-            None => {
-                self.state.on_failure(layout.size(), layout.align());
-                null_mut()
-            }
-        }
+        // SAFETY: forwarded from the caller.
+        unsafe { self.alloc_slow(layout) }
     }
 
+    #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let mut talc = self.lock();
-        self.state.on_free(layout.size());
-        // SAFETY: the caller guarantees `ptr` came from this allocator with
-        // `layout` and is no longer used.
-        unsafe { free(&mut talc, ptr, layout) }
+        if let Some(class) = SmallCache::class(layout) {
+            if let Some(mut talc) = self.talc.try_lock() {
+                self.state.on_free(layout.size());
+                // SAFETY: the caller guarantees `ptr` came from this allocator
+                // with `layout` (so a talc block of this class) and is unused.
+                unsafe { talc.source.cache.push(class, ptr) };
+                return;
+            }
+        }
+        // SAFETY: forwarded from the caller.
+        unsafe { self.dealloc_slow(ptr, layout) }
     }
 
+    #[inline(never)]
     unsafe fn realloc(&self, ptr: *mut u8, old_layout: Layout, new_size: usize) -> *mut u8 {
-        let mut talc = self.lock();
         let old_size = old_layout.size();
-
-        // Within one small-block class the block already fits exactly.
+        let align = old_layout.align();
+        let mut talc = self.lock();
+        // Within one small-block class the block already fits exactly;
+        // otherwise talc may resize in place.
         let class = SmallCache::class(old_layout);
-        if class.is_some() && class == SmallCache::class_of(new_size, old_layout.align()) {
-            self.state.on_realloc(old_size, new_size);
-            return ptr;
-        }
-
         // SAFETY: the caller guarantees `ptr` came from this allocator with
-        // `old_layout` and that `new_size` is non-zero and valid for its align.
-        if unsafe { talc.try_realloc_in_place(ptr, old_layout, new_size) } {
-            self.state.on_realloc(old_size, new_size);
-            return ptr;
-        }
-
-        // SAFETY: the caller guarantees `new_size` rounded up to the alignment
-        // does not overflow `isize`.
-        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, old_layout.align()) };
-        // SAFETY: `new_size` is non-zero (caller's guarantee).
-        let new = match unsafe { talc.allocate(new_layout) } {
-            Some(new) => new.as_ptr(),
-            None => {
-                self.state.on_failure(new_size, old_layout.align());
-                return null_mut();
-            }
-        };
-        // In-place realloc only fails when growing, so copy all old bytes.
-        let copy = old_size.min(new_size);
-        if copy > RELEASE_LOCK_ON_REALLOC_LIMIT {
-            drop(talc);
-            // SAFETY: both blocks are live, distinct allocations of at least
-            // `copy` bytes; nobody else can touch them while we copy.
-            unsafe { new.copy_from_nonoverlapping(ptr, copy) };
-            talc = self.lock();
+        // `old_layout` and that `new_size` is non-zero and valid for `align`.
+        let in_place = (class.is_some() && class == SmallCache::class_of(new_size, align))
+            || unsafe { talc.try_realloc_in_place(ptr, old_layout, new_size) };
+        let result = if in_place {
+            ptr
         } else {
-            // SAFETY: as above.
-            unsafe { new.copy_from_nonoverlapping(ptr, copy) };
-        }
-        // SAFETY: `ptr` came from this allocator with `old_layout` and its
-        // contents now live at `new`.
-        unsafe { free(&mut talc, ptr, old_layout) };
+            // Move: talc only fails in place when growing, so copy the old bytes.
+            // SAFETY: the caller guarantees `new_size` is a valid non-zero size for `align`.
+            let layout = unsafe { Layout::from_size_align_unchecked(new_size, align) };
+            // SAFETY: non-zero size (caller's guarantee).
+            let Some(new) = (unsafe { talc.allocate(layout) }) else {
+                self.state.on_failure(new_size, align);
+                return null_mut(); // the old block is untouched
+            };
+            let new = new.as_ptr();
+            // SAFETY: both blocks are live and distinct, at least `old_size`
+            // bytes (new_size > old_size here); `ptr` came from this allocator
+            // with `old_layout` and its contents now live at `new`.
+            unsafe {
+                new.copy_from_nonoverlapping(ptr, old_size.min(new_size));
+                free(&mut talc, ptr, old_layout);
+            }
+            new
+        };
         self.state.on_realloc(old_size, new_size);
-        new
+        drop(talc);
+        result
     }
 }

@@ -248,6 +248,9 @@ impl<P: Policy, M: Memory> Heap<P, M> {
         if Self::flush_cache(talc) {
             return Ok(());
         }
+        if !P::GROWS {
+            return Err(());
+        }
         let this = &mut talc.source;
         let memory_pages = this.memory.pages();
         this.state.observe(memory_pages);
