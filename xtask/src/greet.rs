@@ -40,6 +40,13 @@ pub fn demo() -> Result {
     run(Command::new("node").arg("examples/demo.mjs"))
 }
 
+/// `cargo xtask test-js`: npm packages, every guest, then [`test`].
+pub fn test_js() -> Result {
+    crate::tools::ensure_npm_packages()?;
+    guests::build_all()?;
+    test()
+}
+
 /// The JS module's tests in Node, then the browser test in headless Chromium
 /// (installed under CI; skipped loudly elsewhere when missing). Expects the
 /// guests built and npm packages installed.

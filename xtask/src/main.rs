@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         "demo" => demo(),
         "test" => test(rest),
         "bench" => bench::main(rest),
+        "test-js" => greet::test_js(),
         "build-guests" => guests::build_all().map(|_| ()),
         "install-tools" => tools::ensure_all(),
         _ => {
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
                  tasks:\n  \
                  demo            build the guests and run the Node demo\n  \
                  test            run every test (installs missing tools)\n  \
+                 test-js         build the guests, run the JS tests (Node, then headless Chromium)\n  \
                  build-guests    build every guest to target/guests/*.wasm\n  \
                  bench           allocator benchmarks (bench/run.mjs); --smoke: seconds, tiny counts\n  \
                  install-tools   install the wasm32 target, Miri, wasm-bindgen-test-runner, npm packages"
