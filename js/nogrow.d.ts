@@ -112,7 +112,11 @@ export interface NogrowViews<E extends WebAssembly.Exports = WebAssembly.Exports
   stats(): Stats | null;
   /** The last failed allocation, or null. */
   lastFailure(): Failure | null;
-  /** Calls fn when growth is noticed (by a getter, a wrapped call, or poll()). Returns an unsubscribe function. */
+  /**
+   * Calls fn when growth is noticed: by a view getter (fixed and shared modes),
+   * a wrapped call, or poll() (all modes; in resizable mode only these two).
+   * Returns an unsubscribe function.
+   */
   onGrow(fn: (event: GrowEvent) => void): () => void;
   /** Checks for growth now; returns whether memory grew since the last check. */
   poll(): boolean;

@@ -264,7 +264,11 @@ class Views {
     };
   }
 
-  /** Calls `fn({ oldBytes, newBytes, generation })` when memory growth is noticed. Returns an unsubscribe function. */
+  /**
+   * Calls `fn({ oldBytes, newBytes, generation })` when memory growth is
+   * noticed: by a view getter (fixed and shared modes), a wrapped call, or
+   * `poll()` (in resizable mode only these two). Returns an unsubscribe function.
+   */
   onGrow(fn) {
     if (typeof fn !== 'function') throw new TypeError('onGrow expects a function');
     this._listeners.push(fn);

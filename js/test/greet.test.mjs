@@ -76,7 +76,9 @@ test('greet-signal under pressure: memory grows, the generation bumps, module vi
   assert.equal(r.intact, true, 'the 2.9 MB string read back through nv.u8');
   assert.ok(r.bytesAfter > r.bytesBefore);
   assert.ok(r.generationAfter > r.generationBefore, `generation ${r.generationBefore} -> ${r.generationAfter}`);
-  assert.equal(r.rawViewDetached, true, 'a plain view made before the call is detached');
+  // In 'fixed' mode (Node 20) a plain view made before the call is detached; in
+  // 'resizable' mode (engines with toResizableBuffer) it tracks the growth.
+  assert.equal(r.rawViewDetached, r.mode === 'fixed');
   assert.equal(r.growths.length, 1);
   assert.deepEqual(r.growths[0], { oldBytes: r.bytesBefore, newBytes: r.bytesAfter, generation: r.generationAfter });
   assert.equal(r.stats.growths, r.generationAfter);

@@ -22,24 +22,34 @@ function growSignal(instance, nv, times = 100_000) {
   return len;
 }
 
-test('attach accepts an Instance, its exports, or { instance }, and picks fixed mode on Node 20', async () => {
+// The tests below are about 'fixed' mode; newer Node versions have
+// toResizableBuffer, where 'auto' would pick 'resizable' for greet-signal.
+const FIXED = { resizable: false };
+const HAS_RESIZABLE = typeof WebAssembly.Memory.prototype.toResizableBuffer === 'function';
+
+test('attach accepts an Instance, its exports, or { instance }; without toResizableBuffer (Node 20) it picks fixed mode', async () => {
   const instance = await instantiate('greet-signal');
-  const a = attach(instance);
-  const b = attach(instance.exports);
-  const c = attach({ instance });
+  const a = attach(instance, FIXED);
+  const b = attach(instance.exports, FIXED);
+  const c = attach({ instance }, FIXED);
   assert.equal(a.statePtr, instance.exports.nogrow_state());
   assert.equal(b.statePtr, a.statePtr);
   assert.equal(c.statePtr, a.statePtr);
-  assert.equal(typeof WebAssembly.Memory.prototype.toResizableBuffer, 'undefined', 'Node 20 has no toResizableBuffer');
   assert.equal(a.mode, 'fixed');
-  assert.equal(a.reason, 'engine has no toResizableBuffer');
-  assert.throws(() => attach(instance, { resizable: true }), NogrowError);
   assert.throws(() => attach({}), TypeError);
+  const auto = attach(await instantiate('greet-signal'));
+  if (HAS_RESIZABLE) {
+    assert.equal(auto.mode, 'resizable', 'greet-signal declares a maximum');
+  } else {
+    assert.equal(auto.mode, 'fixed');
+    assert.equal(auto.reason, 'engine has no toResizableBuffer');
+    assert.throws(() => attach(instance, { resizable: true }), NogrowError);
+  }
 });
 
 test('every view getter is valid after growth made by a direct guest call', async () => {
   const instance = await instantiate('greet-signal');
-  const nv = attach(instance);
+  const nv = attach(instance, FIXED);
   const scratch = (instance.exports.get_msg_ptr() + 64 + 7) & ~7; // 8-aligned, inside the 96-byte message buffer, past the greeting
   nv.f64[scratch / 8] = Math.PI;
   nv.i64[scratch / 8 + 1] = -5n;
@@ -65,7 +75,7 @@ test('every view getter is valid after growth made by a direct guest call', asyn
 
 test('dataView alone renews after growth (a detached DataView would throw)', async () => {
   const instance = await instantiate('greet-signal');
-  const nv = attach(instance);
+  const nv = attach(instance, FIXED);
   const dv = nv.dataView;
   growSignal(instance, nv);
   assert.throws(() => dv.getUint8(0), TypeError);
@@ -75,7 +85,7 @@ test('dataView alone renews after growth (a detached DataView would throw)', asy
 test('generation and stats decode the state block and match the guest', async () => {
   const instance = await instantiate('greet-signal');
   const e = instance.exports;
-  const nv = attach(instance);
+  const nv = attach(instance, FIXED);
   assert.equal(nv.stats().abiVersion, 1);
   assert.equal(nv.stats().policy, null, 'policy is 0 until the first allocation');
   assert.equal(nv.generation, 0);
@@ -99,7 +109,7 @@ test('generation and stats decode the state block and match the guest', async ()
 
 test('onGrow is told once per growth with sizes and generation; unsubscribe stops it', async () => {
   const instance = await instantiate('greet-signal');
-  const nv = attach(instance);
+  const nv = attach(instance, FIXED);
   const events = [];
   const off = nv.onGrow((ev) => events.push(ev));
   const before = nv.byteLength;
@@ -118,7 +128,7 @@ test('onGrow is told once per growth with sizes and generation; unsubscribe stop
 
 test('a wrapped call notices growth without any view read', async () => {
   const instance = await instantiate('greet-signal');
-  const nv = attach(instance);
+  const nv = attach(instance, FIXED);
   const events = [];
   nv.onGrow((ev) => events.push(ev));
   const e = nv.calls;
@@ -144,7 +154,7 @@ test('reserve(): grows the Reserve guest once, then reports the guest codes as N
 
 test('readString/writeString round-trip UTF-8, refuse what does not fit, and write nothing then', async () => {
   const instance = await instantiate('greet-fail');
-  const nv = attach(instance);
+  const nv = attach(instance, FIXED);
   const e = instance.exports;
   const text = 'Grüß Gott, 世界 🦀';
   const n = nv.writeString(e.get_msg_ptr(), text, 96);
@@ -179,7 +189,7 @@ test('describeFailure names the policy and the remedy', () => {
 });
 
 test('Signal out of its page limit: OutOfArenaMemory names the limit', async () => {
-  const nv = attach(await instantiate('greet-signal'));
+  const nv = attach(await instantiate('greet-signal'), FIXED);
   const e = nv.calls;
   e.set_name(nv.writeString(e.get_salutation_ptr(), 'Ahoy there'), nv.writeString(e.get_name_ptr(), 'Testy McTestface'));
   assert.throws(() => e.repeat_greeting(3_000_000), (err) => {
@@ -191,7 +201,7 @@ test('Signal out of its page limit: OutOfArenaMemory names the limit', async () 
 
 test('guests without nogrow: no stats, generation counts the growths the module saw', async () => {
   const instance = await instantiate('greet-std');
-  const nv = attach(instance);
+  const nv = attach(instance, FIXED);
   assert.equal(nv.statePtr, null);
   assert.equal(nv.stats(), null);
   assert.equal(nv.lastFailure(), null);
@@ -205,7 +215,7 @@ test('guests without nogrow: no stats, generation counts the growths the module 
 test('shared memory: views follow growth by comparing the generation read with Atomics.load', async () => {
   const instance = await instantiate('js-shared');
   const e = instance.exports;
-  const nv = attach(instance);
+  const nv = attach(instance, FIXED);
   assert.equal(nv.mode, 'shared');
   assert.ok(nv.u8.buffer instanceof SharedArrayBuffer);
   const events = [];
