@@ -21,7 +21,13 @@ const TYPES = {
 /** Starts the server; resolves to `{ server, url }` once it listens. */
 export function serve({ port = 0, host = '127.0.0.1', root = ROOT } = {}) {
   const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    } catch {
+      res.writeHead(400).end('bad request');
+      return;
+    }
     if (path === '/') {
       res.writeHead(302, { location: '/examples/index.html' }).end();
       return;
