@@ -1,12 +1,23 @@
 // Per-access cost of js/nogrow.mjs's views against a raw cached view, on the
 // engine running it (Node 20: the 'fixed' mode with its `length === 0` check).
-// Usage: node js/bench/views.bench.mjs [reads per run, default 20e6]
+// Usage: node js/bench/views.bench.mjs [reads per run, default 20e6] [--after-detach]
 // (needs `cargo xtask build-guests`; pin a core for stabler figures:
 //  taskset -c 1 node js/bench/views.bench.mjs)
 import { readFileSync } from 'node:fs';
 import { attach } from '../nogrow.mjs';
 
-const N = Number(process.argv[2] ?? 20e6);
+const args = process.argv.slice(2);
+const N = Number(args.find((a) => !a.startsWith('--')) ?? 20e6);
+// --after-detach: detach one (throwaway) buffer first. V8 drops a global
+// "no buffer was ever detached" assumption then, for raw views too; a host
+// whose guest ever grew memory runs in that state.
+const AFTER_DETACH = args.includes('--after-detach');
+if (AFTER_DETACH) {
+  const m = new WebAssembly.Memory({ initial: 1 });
+  const v = new Uint8Array(m.buffer);
+  m.grow(1);
+  if (v.length !== 0) throw new Error('expected a detached view');
+}
 const RUNS = 9;
 const bytes = readFileSync(new URL('../../target/guests/greet-signal.wasm', import.meta.url));
 const { instance } = await WebAssembly.instantiate(bytes, {});
@@ -38,28 +49,39 @@ const withCalls = {
   'nv.u8 + call/16': () => { let s = 0; for (let i = 0; i < N; i++) { if ((i & 15) === 0) s += get(); s += nv.u8[i & MASK]; } return s; },
 };
 
-function measure(fn) {
-  fn(); fn(); // warm up (optimize)
-  const times = [];
-  let sink = 0;
-  for (let r = 0; r < RUNS; r++) {
-    const t0 = process.hrtime.bigint();
-    sink += fn();
-    times.push(Number(process.hrtime.bigint() - t0) / N);
-  }
-  times.sort((a, b) => a - b);
-  return { median: times[RUNS >> 1], min: times[0], sink };
+function time(fn) {
+  const t0 = process.hrtime.bigint();
+  const sink = fn();
+  return [Number(process.hrtime.bigint() - t0) / N, sink];
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+// Each case against the raw view of its group, run alternately (raw, case,
+// raw, case, ...) so that drift on a shared machine hits both alike; the
+// overhead is the median of the per-pair differences.
 const rows = [];
-let baseline;
+let sink = 0;
 for (const group of [cases, withCalls]) {
-  baseline = undefined;
-  for (const [name, fn] of Object.entries(group)) {
-    const m = measure(fn);
-    baseline ??= m.median;
-    rows.push({ case: name, 'ns/read (median)': m.median.toFixed(3), 'ns/read (min)': m.min.toFixed(3), 'vs first of group': `${(m.median - baseline >= 0 ? '+' : '')}${(m.median - baseline).toFixed(3)} ns` });
+  const [[baseName, base], ...rest] = Object.entries(group);
+  for (const fn of Object.values(group)) { fn(); fn(); } // warm up (optimize)
+  const baseTimes = [];
+  const results = rest.map(([name]) => ({ name, times: [], diffs: [] }));
+  for (let r = 0; r < RUNS; r++) {
+    for (const [i, [, fn]] of rest.entries()) {
+      const [tb, sb] = time(base);
+      const [tc, sc] = time(fn);
+      sink += sb + sc;
+      baseTimes.push(tb);
+      results[i].times.push(tc);
+      results[i].diffs.push(tc - tb);
+    }
+  }
+  rows.push({ case: baseName, 'ns/read (median)': median(baseTimes).toFixed(3), 'overhead vs raw (median of pairs)': '—' });
+  for (const r of results) {
+    const d = median(r.diffs);
+    rows.push({ case: r.name, 'ns/read (median)': median(r.times).toFixed(3), 'overhead vs raw (median of pairs)': `${d >= 0 ? '+' : ''}${d.toFixed(3)} ns` });
   }
 }
-console.log(`${process.version}, ${N} reads per run, median of ${RUNS}, mode ${nv.mode}`);
+console.log(`${process.version}, ${N} reads per run, ${RUNS} alternating pairs, mode ${nv.mode}${AFTER_DETACH ? ', after a detach' : ''}, sink ${sink % 10}`);
 console.table(rows);
