@@ -37,6 +37,19 @@ for (const v of VARIANTS) {
   });
 }
 
+// Reserve is a promise the host keeps: without its nogrow_reserve(0) call the
+// guest reserves lazily on its first allocation, which detaches the view.
+const reserve = VARIANTS.find((v) => v.name === 'greet-reserve');
+const lazy = await seedScenario({ ...reserve, reserve: false }, load(reserve.name));
+seed.push({
+  'guest variant': 'greet-reserve, host skips nogrow_reserve',
+  allocator: 'nogrow Reserve::pages(16), lazy reserve',
+  'result or error': lazy.error ? formatError(lazy.error) : lazy.result,
+  'memory bytes before → after': bytes(lazy.bytesBefore, lazy.bytesAfter),
+  generation: gen(lazy.generationBefore, lazy.generationAfter),
+  stats: formatStats(lazy.stats),
+});
+
 // The control again, but the host reads through js/nogrow.mjs.
 const std = VARIANTS.find((v) => v.name === 'greet-std');
 const m = await moduleScenario(std, load(std.name));

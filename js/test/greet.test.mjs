@@ -62,6 +62,15 @@ test('greet-reserve: nogrow_reserve(0) right after instantiation grows once by 1
   assert.equal(r.stats.growths, 1);
 });
 
+test('greet-reserve when the host skips nogrow_reserve: the lazy reserve on the first allocation detaches the view, and the generation says so', async () => {
+  const r = await seedScenario({ ...variant('greet-reserve'), reserve: false }, load('greet-reserve'));
+  assert.equal(r.error?.message, DETACHED);
+  assert.equal(r.bytesAfter - r.bytesBefore, 16 * 65536, 'the 16-page reserve happened inside set_name');
+  assert.equal(r.generationBefore, 0);
+  assert.equal(r.generationAfter, 1);
+  assert.equal(r.stats.reserveStatus, 1);
+});
+
 test('greet-std through js/nogrow.mjs: the module renews its views, so even the control returns the greeting', async () => {
   const r = await moduleScenario(variant('greet-std'), load('greet-std'));
   assert.equal(r.error, null, `unexpected ${r.error}`);
