@@ -62,7 +62,20 @@ export interface AttachOptions {
   memory?: WebAssembly.Memory;
   /** Length-tracking views over a resizable buffer: 'auto' (default), true (required), false (never). */
   resizable?: 'auto' | boolean;
+  /** From growthNotifier(), for guests built with nogrow's host-notify feature. */
+  notifier?: GrowthNotifier;
 }
+
+/** The `nogrow.memory_grown` import of guests built with nogrow's host-notify feature. */
+export interface GrowthNotifier {
+  /** Pass to WebAssembly.instantiate (merge with your other imports). */
+  readonly imports: { nogrow: { memory_grown(oldPages: number, newPages: number): void } };
+  /** The views it renews; set by attach(…, { notifier }). */
+  target: NogrowViews | null;
+}
+
+/** A notifier: views renew and onGrow listeners run inside the guest's growth. Listeners must not call the guest. */
+export declare function growthNotifier(): GrowthNotifier;
 
 /** An error about the nogrow ABI; `code` is the guest's code (e.g. nogrow_reserve's). */
 export declare class NogrowError extends Error {

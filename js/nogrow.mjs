@@ -460,9 +460,32 @@ class SharedViews extends Views {
 }
 
 /**
+ * For guests built with nogrow's `host-notify` feature, which import
+ * `nogrow.memory_grown(old_pages, new_pages)` and call it synchronously after
+ * every growth nogrow performs. Pass `notifier.imports` when instantiating,
+ * then `attach(instance, { notifier })`: the views renew and `onGrow`
+ * listeners run inside the growth, before the guest call returns. Listeners
+ * must not call back into the guest from there (nogrow holds its lock).
+ */
+export function growthNotifier() {
+  const notifier = {
+    target: null,
+    imports: {
+      nogrow: {
+        memory_grown(oldPages, newPages) {
+          notifier.target?.poll();
+        },
+      },
+    },
+  };
+  return notifier;
+}
+
+/**
  * Attaches to a guest: `source` is a WebAssembly.Instance, its exports, or
  * `{ instance }`. Options: `memory` (when the guest does not export it),
- * `resizable` ('auto' default | true | false).
+ * `resizable` ('auto' default | true | false), `notifier` (from
+ * `growthNotifier()`, for guests built with nogrow's `host-notify`).
  *
  * In 'auto' mode on an engine with `toResizableBuffer`, attaching switches the
  * memory's buffer to a resizable one, which detaches views made before: attach
@@ -472,5 +495,7 @@ export function attach(source, options = {}) {
   const { exports, memory } = resolve(source, options);
   const [mode, reason] = chooseMode(exports, memory, options);
   const Kind = mode === 'shared' ? SharedViews : mode === 'resizable' ? ResizableViews : FixedViews;
-  return new Kind(exports, memory, mode, reason);
+  const views = new Kind(exports, memory, mode, reason);
+  if (options.notifier) options.notifier.target = views;
+  return views;
 }

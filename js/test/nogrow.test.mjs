@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  attach, NogrowError, OutOfArenaMemory, describeFailure, STATE_SIZE, STATE_OFFSETS,
+  attach, growthNotifier, NogrowError, OutOfArenaMemory, describeFailure, STATE_SIZE, STATE_OFFSETS,
 } from '../nogrow.mjs';
 
 const load = (name) => readFileSync(new URL(`../../target/guests/${name}.wasm`, import.meta.url));
@@ -232,4 +232,25 @@ test('shared memory: views follow growth by comparing the generation read with A
   const text = 'shared ✓';
   const n = nv.writeString(1024, text);
   assert.equal(nv.readString(1024, n), text, 'strings are copied out of shared memory for TextDecoder');
+});
+
+test('host-notify guests: with growthNotifier, listeners run inside each growth, before the guest call returns', async () => {
+  const notifier = growthNotifier();
+  const { instance } = await WebAssembly.instantiate(load('heavy-signal-notify'), notifier.imports);
+  const nv = attach(instance, { ...FIXED, notifier });
+  const events = [];
+  nv.onGrow((ev) => events.push(ev));
+  const before = nv.byteLength;
+  const ok = instance.exports.heavy(6000); // a direct call: no view read, no wrap, no poll
+  assert.ok(ok > 0);
+  const s = nv.stats();
+  assert.ok(s.growths >= 2, `several growths (${s.growths})`);
+  assert.equal(events.length, s.growths, 'one event per growth, delivered during the call');
+  assert.equal(events[0].oldBytes, before);
+  for (let i = 0; i < events.length; i++) {
+    assert.equal(events[i].generation, i + 1);
+    if (i > 0) assert.equal(events[i].oldBytes, events[i - 1].newBytes);
+  }
+  assert.equal(events.at(-1).newBytes, instance.exports.memory.buffer.byteLength);
+  assert.equal(nv.poll(), false, 'nothing left to notice');
 });
