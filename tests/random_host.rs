@@ -117,7 +117,7 @@ fn run_host<P: Policy>(policy: P, state: &'static State, setup: Setup, seed: u64
     let run =
         common::run(&alloc, &cfg, &mut Rng(seed)).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
     let report = common::finish(run).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-    println!("{} seed={seed}: {report}", P::KIND.name());
+    println!("{} host seed={seed} violations=0: {report}", P::KIND.name());
     drop(alloc);
     report
 }
@@ -274,4 +274,30 @@ fn random_ops_hold_for_several_seeds() {
             2000 + k,
         );
     }
+}
+
+/// `cargo xtask stress`: at least 10^7 operations per policy (the count is
+/// `NOGROW_RANDOM_OPS`, default 10^7), in a release build.
+#[test]
+#[ignore = "stress: run by `cargo xtask stress` in a release build"]
+fn stress_every_policy_on_the_host() {
+    let ops = common::ops(10_000_000);
+    static STATES: [State; 4] = [const { State::new() }; 4];
+    let setup = |arena, max_pages| Setup {
+        ops,
+        ..full(arena, max_pages)
+    };
+    run_host(Fail, &STATES[0], setup(48 << 20, 64), 0x57F0);
+    let mut reserve = setup(4 << 20, 1 + 640);
+    reserve.host_reserve = Some(640);
+    run_host(Reserve::pages(8), &STATES[1], reserve, 0x57F1);
+    run_host(
+        Signal::new().limit_pages(4096),
+        &STATES[2],
+        setup(1 << 20, 4200),
+        0x57F2,
+    );
+    let mut refusing = setup(1 << 20, 1500);
+    refusing.refuse_after = Some(3);
+    run_host(Signal::new(), &STATES[3], refusing, 0x57F3);
 }

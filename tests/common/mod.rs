@@ -107,7 +107,8 @@ pub struct Report {
     pub peak_live: usize,
     /// Most live blocks at once.
     pub peak_blocks: usize,
-    /// Memory size at the end of the run, in pages.
+    /// Memory size at the end of the run, in pages (memory never shrinks, so
+    /// also the peak).
     pub pages: usize,
     /// Growths performed during the run.
     pub growths: u32,
@@ -117,7 +118,7 @@ impl core::fmt::Display for Report {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
             f,
-            "ops={} allocs={} frees={} reallocs={} failures={} huge_ok={} peak_live={} peak_blocks={} pages={} growths={}",
+            "ops={} allocs={} frees={} reallocs={} failures={} huge_ok={} peak_live={} peak_blocks={} peak_pages={} growths={}",
             self.ops,
             self.allocs,
             self.frees,
@@ -240,6 +241,9 @@ struct Model<'a, P: Policy, M: Memory> {
     next_tag: u32,
     report: Report,
     op: u64,
+    /// `(op, pages)` after each growth seen (the first 32), for diagnostics.
+    growth_log: [(u64, u32); 32],
+    growths_seen: u32,
 }
 
 impl<P: Policy, M: Memory> Model<'_, P, M> {
@@ -587,6 +591,13 @@ impl<P: Policy, M: Memory> Model<'_, P, M> {
         } else {
             self.do_realloc(c)?
         };
+        let s = self.alloc.stats();
+        if s.growths != self.base.growths + self.growths_seen {
+            if let Some(slot) = self.growth_log.get_mut(self.growths_seen as usize) {
+                *slot = (self.op, s.pages);
+            }
+            self.growths_seen = s.growths - self.base.growths;
+        }
         Some(result.and_then(|()| {
             if self.op % self.cfg.full_check_every == 0 {
                 self.full_check()
@@ -618,6 +629,8 @@ pub fn run<'a, P: Policy, M: Memory>(
         next_tag: 1,
         report: Report::default(),
         op: 0,
+        growth_log: [(0, 0); 32],
+        growths_seen: 0,
     };
     m.base = alloc.stats();
     m.peak_in_use = m.base.in_use;
@@ -631,6 +644,55 @@ pub fn run<'a, P: Policy, M: Memory>(
     m.report.ops = m.op;
     m.full_check()?;
     Ok(Run(m))
+}
+
+/// The largest block of at most `upper` bytes (align 8) that `alloc` serves
+/// now, found by bisection (each probe is freed at once). For diagnostics.
+fn largest_block<P: Policy, M: Memory>(alloc: &Nogrow<P, M>, upper: usize) -> usize {
+    let (mut lo, mut hi) = (0usize, upper);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        let layout = Layout::from_size_align(mid, 8).expect("valid layout");
+        // SAFETY: non-zero size (mid >= 1); freed at once with the same layout.
+        let p = unsafe { alloc.alloc(layout) };
+        if p.is_null() {
+            hi = mid - 1;
+        } else {
+            // SAFETY: just allocated with `layout`.
+            unsafe { alloc.dealloc(p, layout) };
+            lo = mid;
+        }
+    }
+    lo
+}
+
+/// The free space `alloc` can serve now, as the largest blocks found one
+/// after the other (at most 8, each at least 4 KiB): `(address, size)`.
+/// For diagnostics; every probe is freed before returning.
+fn free_map<P: Policy, M: Memory>(alloc: &Nogrow<P, M>, upper: usize) -> [(usize, usize); 8] {
+    let mut map = [(0, 0); 8];
+    let mut held = [(core::ptr::null_mut(), 0); 8];
+    for i in 0..8 {
+        let size = largest_block(alloc, upper);
+        if size < 4096 {
+            break;
+        }
+        let layout = Layout::from_size_align(size, 8).expect("valid layout");
+        // SAFETY: non-zero size.
+        let p = unsafe { alloc.alloc(layout) };
+        if p.is_null() {
+            break;
+        }
+        map[i] = (p.addr(), size);
+        held[i] = (p, size);
+    }
+    for (p, size) in held {
+        if !p.is_null() {
+            // SAFETY: allocated above with this size and align 8.
+            unsafe { alloc.dealloc(p, Layout::from_size_align_unchecked(size, 8)) };
+        }
+    }
+    map
 }
 
 /// Frees every live block (checking each), checks the counters are back to
@@ -660,25 +722,27 @@ pub fn finish<P: Policy, M: Memory>(run: Run<'_, P, M>) -> Result<Report, Violat
         m.base.in_use
     );
 
-    let mut wholes = Vec::with_capacity(2);
-    if let Some(slack) = m.cfg.whole_arena_slack {
-        wholes.push(m.cfg.arena.1 - slack);
-    }
+    // No `Vec` here: on wasm32 it would come from the allocator under test
+    // and split the region we are about to allocate whole.
     let grown = s.arena_bytes - m.cfg.arena.1;
-    if grown > 0 {
+    let wholes = [
+        m.cfg.whole_arena_slack.map(|slack| m.cfg.arena.1 - slack),
         // The grown region is one heap (contiguous growth): all but its
         // metadata and a tag is allocatable.
-        wholes.push(grown - 256);
-    }
-    for size in wholes {
+        (grown > 0).then(|| grown - 256),
+    ];
+    for size in wholes.into_iter().flatten() {
         let layout = Layout::from_size_align(size, 8).expect("valid layout");
         // SAFETY: non-zero size.
         let ptr = unsafe { m.alloc.alloc(layout) };
         check!(
             op,
             !ptr.is_null(),
-            "after freeing all, allocating {size} bytes failed ({:?})",
-            m.alloc.stats()
+            "after freeing all, allocating {size} bytes failed; free space (address, bytes): {:x?} ({:?}); growths (op, pages) from {} pages: {:?}",
+            free_map(m.alloc, size),
+            m.alloc.stats(),
+            m.base.pages,
+            &m.growth_log[..(m.growths_seen as usize).min(32)]
         );
         check!(
             op,
