@@ -43,12 +43,32 @@ macro_rules! install {
         static NOGROW: $crate::Nogrow<$crate::$policy> =
             $crate::arena!($bytes, $crate::$policy $($ctor)*, linker_heap);
         $crate::export_abi!(NOGROW);
+        $crate::policy_section!($crate::$policy);
     };
     (arena: $bytes:expr, policy: $policy:ident $($ctor:tt)*) => {
         #[global_allocator]
         static NOGROW: $crate::Nogrow<$crate::$policy> =
             $crate::arena!($bytes, $crate::$policy $($ctor)*);
         $crate::export_abi!(NOGROW);
+        $crate::policy_section!($crate::$policy);
+    };
+}
+
+/// Emits the wasm custom section `nogrow` that names the policy for static
+/// checkers (`nogrow check`): one 8-byte record, `abi_version: u32le,
+/// policy: u32le` ([`PolicyKind`] as a number). [`install!`] uses it; a guest
+/// that builds its allocator with [`arena!`] and [`export_abi!`] can add
+/// `nogrow::policy_section!(nogrow::Signal);` itself.
+#[macro_export]
+macro_rules! policy_section {
+    ($policy:ty) => {
+        const _: () = {
+            #[cfg(target_family = "wasm")]
+            #[unsafe(link_section = "nogrow")]
+            #[used]
+            static NOGROW_POLICY_SECTION: [u8; 8] =
+                $crate::state::policy_record(<$policy as $crate::Policy>::KIND);
+        };
     };
 }
 

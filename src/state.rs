@@ -15,6 +15,15 @@ use crate::policy::PolicyKind;
 /// Version of the state layout; bumped on any incompatible change.
 pub const ABI_VERSION: u32 = 1;
 
+/// The record of the custom section `nogrow` (see
+/// [`policy_section!`](crate::policy_section)): [`ABI_VERSION`] then the
+/// policy, each a little-endian `u32`.
+pub const fn policy_record(kind: PolicyKind) -> [u8; 8] {
+    let v = ABI_VERSION.to_le_bytes();
+    let k = (kind as u32).to_le_bytes();
+    [v[0], v[1], v[2], v[3], k[0], k[1], k[2], k[3]]
+}
+
 /// The host-readable allocator state. See the [module docs](self).
 #[repr(C)]
 #[derive(Debug)]

@@ -96,7 +96,13 @@ pub fn cargo(args: &[&str]) -> Command {
 pub fn nightly_cargo(args: &[&str]) -> Command {
     let mut c = Command::new("rustup");
     c.args(["run", "nightly", "cargo"]).args(args);
-    for var in ["CARGO", "RUSTC", "RUSTDOC", "RUSTUP_TOOLCHAIN", "RUSTC_WRAPPER"] {
+    for var in [
+        "CARGO",
+        "RUSTC",
+        "RUSTDOC",
+        "RUSTUP_TOOLCHAIN",
+        "RUSTC_WRAPPER",
+    ] {
         c.env_remove(var);
     }
     c
@@ -112,7 +118,15 @@ fn test(args: &[String]) -> Result {
     tools::ensure_all()?;
 
     // Host: policy logic, accounting, tools.
-    run(&mut cargo(&["test", "-p", "nogrow", "-p", "xtask"]))?;
+    run(&mut cargo(&[
+        "test",
+        "-p",
+        "nogrow",
+        "-p",
+        "xtask",
+        "-p",
+        "nogrow-cli",
+    ]))?;
 
     // Miri over the host suite.
     if !quick {
@@ -137,6 +151,8 @@ fn test(args: &[String]) -> Result {
         "test",
         "-p",
         "xtask",
+        "-p",
+        "nogrow-cli",
         "--",
         "--include-ignored",
     ]))?;
