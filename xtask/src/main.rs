@@ -4,6 +4,7 @@
 mod bench;
 mod greet;
 mod guests;
+mod stress;
 mod tools;
 
 use std::{
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         "demo" => demo(),
         "test" => test(rest),
         "bench" => bench::main(rest),
+        "stress" => stress::main(rest),
         "test-js" => greet::test_js(),
         "build-guests" => guests::build_all().map(|_| ()),
         "install-tools" => tools::ensure_all(),
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
                  test-js         build the guests, run the JS tests (Node, then headless Chromium)\n  \
                  build-guests    build every guest to target/guests/*.wasm\n  \
                  bench           allocator benchmarks (bench/run.mjs); --smoke: seconds, tiny counts\n  \
+                 stress          >= 10^7 random ops per policy, host and wasm32 (--ops N, --seed S, --host-only, --wasm-only)\n  \
                  install-tools   install the wasm32 target, Miri, wasm-bindgen-test-runner, npm packages"
             );
             return if task == "help" {
@@ -158,6 +161,7 @@ fn test(args: &[String]) -> Result {
     ]))?;
 
     run(Command::new("node").args(["--test", "tests/node/"]))?;
+    stress::edge_guest_test()?;
     greet::test()?;
     eprintln!("\nxtask: all tests passed");
     Ok(())

@@ -1,0 +1,195 @@
+//! `cargo xtask stress`: the random-operation body of `tests/common/` for at
+//! least 10^7 operations per policy, on the host (over the fake memory) and on
+//! wasm32 under Node (the test binary's global allocator, comparing with the
+//! real `memory.size`), in release builds. Prints ops, seeds, violations (must
+//! be 0) and peak pages for every run, then a summary.
+//!
+//! `cargo xtask stress [--ops N] [--seed S] [--host-only | --wasm-only]`
+//!
+//! Also here: the `--max-memory` edge guest that `cargo xtask test` runs.
+
+use std::{
+    io::{BufRead, BufReader, Read},
+    process::{Command, Stdio},
+    thread,
+};
+
+use crate::{
+    Result, cargo,
+    guests::{self, Guest},
+    root, run, show, tools,
+};
+
+/// The edge-test guest: Signal with no page limit, linked with a 64-page
+/// maximum so the engine's refusal is what stops growth.
+pub const EDGE_MAX_MEMORY: Guest = Guest {
+    name: "edge-max-memory",
+    package: "guest-stress",
+    features: "",
+    link_args: &["--max-memory=4194304"],
+};
+
+/// Builds the edge guest and runs its Node test (`guests/stress/*.test.mjs`):
+/// Signal at the engine's maximum fails cleanly and stays usable.
+pub fn edge_guest_test() -> Result {
+    guests::build(&EDGE_MAX_MEMORY)?;
+    run(Command::new("node").args(["--test", "guests/stress/"]))
+}
+
+/// One line of a run's report, as the tests print it.
+struct Line {
+    env: &'static str,
+    text: String,
+}
+
+pub fn main(args: &[String]) -> Result {
+    let mut ops: u64 = 10_000_000;
+    let mut seed: Option<String> = None;
+    let (mut host, mut wasm) = (true, true);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--ops" => {
+                ops = it
+                    .next()
+                    .and_then(|n| n.replace('_', "").parse().ok())
+                    .ok_or("--ops needs a number")?
+            }
+            "--seed" => seed = Some(it.next().ok_or("--seed needs a number")?.clone()),
+            "--host-only" => wasm = false,
+            "--wasm-only" => host = false,
+            other => return Err(format!("stress: unknown argument `{other}`")),
+        }
+    }
+    let env = |cmd: &mut Command| {
+        cmd.env("NOGROW_RANDOM_OPS", ops.to_string());
+        if let Some(s) = &seed {
+            cmd.env("NOGROW_RANDOM_SEED", s);
+        }
+    };
+
+    let mut lines = Vec::new();
+    let mut failed = Vec::new();
+    if host {
+        let mut cmd = cargo(&[
+            "test",
+            "--release",
+            "-p",
+            "nogrow",
+            "--test",
+            "random_host",
+            "--",
+            "--ignored",
+            "--exact",
+            "stress_every_policy_on_the_host",
+            "--nocapture",
+        ]);
+        env(&mut cmd);
+        if let Err(e) = capture(&mut cmd, "host", &mut lines) {
+            failed.push(e);
+        }
+    }
+    if wasm {
+        tools::ensure_wasm_target()?;
+        tools::ensure_wasm_bindgen_runner()?;
+        for test in [
+            "wasm_random_fail",
+            "wasm_random_reserve",
+            "wasm_random_signal",
+        ] {
+            let mut cmd = cargo(&[
+                "test",
+                "--release",
+                "-p",
+                "nogrow",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--test",
+                test,
+                "--",
+                "--nocapture",
+            ]);
+            env(&mut cmd);
+            if let Err(e) = capture(&mut cmd, "wasm32", &mut lines) {
+                failed.push(e);
+            }
+        }
+    }
+
+    eprintln!("\nstress summary ({ops} ops per run requested):");
+    eprintln!(
+        "  {:<7} {:<8} {:>12} {:>12} {:>10} {:>10}",
+        "env", "policy", "seed", "ops", "violations", "peak_pages"
+    );
+    for l in lines.iter().filter(|l| l.text.contains("violations=0")) {
+        let field = |k: &str| {
+            l.text
+                .split([' ', ':'])
+                .find_map(|w| w.strip_prefix(k))
+                .unwrap_or("?")
+                .to_string()
+        };
+        let policy = l.text.split_whitespace().next().unwrap_or("?");
+        eprintln!(
+            "  {:<7} {:<8} {:>12} {:>12} {:>10} {:>10}",
+            l.env,
+            policy,
+            field("seed="),
+            field("ops="),
+            0,
+            field("peak_pages=")
+        );
+    }
+    let violations: Vec<_> = lines.iter().filter(|l| l.text.contains(": op ")).collect();
+    for v in &violations {
+        eprintln!("  VIOLATION ({}): {}", v.env, v.text.trim());
+    }
+    if failed.is_empty() && violations.is_empty() {
+        eprintln!("stress: violations=0");
+        Ok(())
+    } else {
+        Err(format!(
+            "stress: {} failed run(s): {}",
+            failed.len(),
+            failed.join("; ")
+        ))
+    }
+}
+
+/// Runs `cmd` from the root, echoing its output and keeping every report
+/// or violation line.
+fn capture(cmd: &mut Command, env: &'static str, lines: &mut Vec<Line>) -> Result {
+    eprintln!("\n$ {}", show(cmd));
+    let mut child = cmd
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", show(cmd)))?;
+    let pump = |r: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut kept = Vec::new();
+            for line in BufReader::new(r).lines().map_while(std::result::Result::ok) {
+                eprintln!("{line}");
+                if line.contains("violations=0") || line.contains(": op ") {
+                    kept.push(line);
+                }
+            }
+            kept
+        })
+    };
+    let out = pump(Box::new(child.stdout.take().expect("piped")));
+    let err = pump(Box::new(child.stderr.take().expect("piped")));
+    let status = child.wait().map_err(|e| e.to_string())?;
+    for t in [out, err] {
+        let mut seen: Vec<String> = t.join().unwrap_or_default();
+        // The wasm runner prints captured output twice on failure.
+        seen.dedup();
+        lines.extend(seen.into_iter().map(|text| Line { env, text }));
+    }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", show(cmd)))
+    }
+}
