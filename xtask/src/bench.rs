@@ -117,7 +117,11 @@ pub fn smoke() -> Result {
         .filter(|p| SMOKE_PEERS.contains(&p.name))
         .collect();
     build(&peers)?;
-    let listed: Vec<&str> = peers.iter().map(|p| p.name).filter(|n| *n != "none").collect();
+    let listed: Vec<&str> = peers
+        .iter()
+        .map(|p| p.name)
+        .filter(|n| *n != "none")
+        .collect();
     node(&["--smoke".into(), "--peers".into(), listed.join(",")])
 }
 

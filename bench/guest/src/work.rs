@@ -281,20 +281,43 @@ pub extern "C" fn fifo(ops: u32, seed: u32) -> u32 {
 const CHURN_LIVE: usize = 10_000;
 static mut CHURN_TABLE: [Block; CHURN_LIVE] = [NONE; CHURN_LIVE];
 
-/// Churn: fills 10 000 live blocks (8..1 024 B), then `ops` times frees a
-/// random one and allocates a new random size in its place; frees all at the end.
+/// Churn's untimed set-up: fills 10 000 live blocks (8..1 024 B). Returns 1
+/// if the allocator ran out.
 #[unsafe(no_mangle)]
-pub extern "C" fn churn(ops: u32, seed: u32) -> u32 {
-    let mut rng = Rng::new(seed);
+pub extern "C" fn churn_setup(_ops: u32, seed: u32) -> u32 {
+    let mut rng = Rng::new(seed ^ 0x5EED);
     // SAFETY: as for `RA_TABLE`; the only user of `CHURN_TABLE`.
     let mut t = unsafe { Table::new(&raw mut CHURN_TABLE) };
-    let mut failures = 0;
     while t.len < CHURN_LIVE {
         match new_block(rng.range(8, 1025), 8) {
             Some(b) => _ = t.push(b),
             None => return 1,
         }
     }
+    0
+}
+
+/// Churn: with the 10 000 live blocks of `churn_setup` (filled here if the
+/// host did not), `ops` times frees a random one and allocates a new random
+/// size in its place; frees all at the end.
+#[unsafe(no_mangle)]
+pub extern "C" fn churn(ops: u32, seed: u32) -> u32 {
+    // SAFETY: no `Table` over `CHURN_TABLE` is alive; reads the first slot only.
+    if unsafe {
+        (&raw const CHURN_TABLE)
+            .cast::<Block>()
+            .read()
+            .ptr
+            .is_null()
+    } && churn_setup(ops, seed) != 0
+    {
+        return 1;
+    }
+    let mut rng = Rng::new(seed);
+    // SAFETY: churn_setup's table is gone; this is the only user of `CHURN_TABLE`.
+    let mut t = unsafe { Table::new(&raw mut CHURN_TABLE) };
+    t.len = CHURN_LIVE;
+    let mut failures = 0;
     for _ in 0..ops {
         let i = rng.range(0, CHURN_LIVE);
         let slot = t.get(i);
@@ -312,6 +335,8 @@ pub extern "C" fn churn(ops: u32, seed: u32) -> u32 {
         }
     }
     t.clear();
+    // SAFETY: as above; marks the table empty for the next call.
+    unsafe { (&raw mut CHURN_TABLE).cast::<Block>().write(NONE) };
     failures
 }
 
