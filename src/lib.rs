@@ -92,7 +92,7 @@ macro_rules! arena {
         const BYTES: usize = $bytes;
         static mut ARENA: [::core::mem::MaybeUninit<u8>; BYTES] =
             [::core::mem::MaybeUninit::uninit(); BYTES];
-        static STATE: $crate::State = $crate::State::new();
+        static STATE: $crate::State = $crate::State::for_policy(&$policy);
         // SAFETY: `ARENA` is declared right here and named nowhere else: the
         // allocator owns it for the program's lifetime.
         let arena = unsafe { $crate::Arena::array(&raw mut ARENA) };

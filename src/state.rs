@@ -181,6 +181,16 @@ impl State {
         }
     }
 
+    /// A zeroed state that already names `policy`'s kind, so a host that
+    /// attaches before the first allocation sees it (used by
+    /// [`arena!`](crate::arena)).
+    pub const fn for_policy<P: crate::Policy>(policy: &P) -> Self {
+        let _ = policy;
+        let mut state = Self::new();
+        state.policy = AtomicU32::new(P::KIND as u32);
+        state
+    }
+
     /// Reads the counters.
     pub fn stats(&self) -> Stats {
         Stats {

@@ -14,6 +14,7 @@ const state = (e) => new Uint32Array(e.memory.buffer, e.nogrow_state(), 19);
 
 test('Fail: a view made at instantiation survives heavy allocation; memory never grows', async () => {
   const e = await load('heavy-fail');
+  assert.equal(state(e)[2], 1, 'the policy is readable before the first allocation');
   const view = new Uint8Array(e.memory.buffer);
   const bytes = view.length;
   const ok = e.heavy(1500);
