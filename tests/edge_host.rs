@@ -78,18 +78,13 @@ fn expect_panic_message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
 fn arena_smaller_than_talc_minimum_is_rejected_at_construction() {
     static STATE: State = State::new();
     let region = Region::new(MIN_ARENA_BYTES);
-    let base = region.ptr() as usize;
+    let base = region.ptr();
     // `Nogrow::new` is a `const fn`: in a `static` this same assert is a
     // compile-time error; at run time it is a panic with the same message.
     let msg = expect_panic_message(move || {
         // SAFETY: the region is valid for MIN_ARENA_BYTES - 1 bytes; the
         // constructor panics before using it.
-        let arena = unsafe {
-            Arena::from_raw(
-                core::ptr::with_exposed_provenance_mut(base),
-                MIN_ARENA_BYTES - 1,
-            )
-        };
+        let arena = unsafe { Arena::from_raw(base, MIN_ARENA_BYTES - 1) };
         let _ = Nogrow::new(arena, Fail, nogrow::WasmMemory, &STATE);
     });
     assert!(
