@@ -3,6 +3,7 @@
 // `cargo xtask bench` (builds target/bench/*.wasm first); prints Markdown tables.
 //
 //   node bench/run.mjs --dir target/bench [--smoke] [--reps N] [--svg FILE] [--json FILE]
+//   node bench/run.mjs --report FILE.json [--svg FILE]   (re-print a saved run)
 //
 // Method: one fresh Node process per (allocator, workload, repetition); the
 // allocator order is rotated every repetition. In each process the module is
@@ -65,6 +66,7 @@ const { values: opt } = parseArgs({
     'eff-instances': { type: 'string' },
     svg: { type: 'string' },
     json: { type: 'string' },
+    report: { type: 'string' },
     'no-wasm-opt': { type: 'boolean', default: false },
     peers: { type: 'string' },
     workloads: { type: 'string' },
@@ -249,7 +251,19 @@ const fmt = (x, d = 1) => (x == null || !Number.isFinite(x) ? '—' : x.toFixed(
 const ratio = (base, x) => (base && x ? base / x : null);
 const showRatio = (r) => (r == null ? '—' : Math.abs(r - 1) < 0.1 ? `≈ ${r.toFixed(2)}×` : `${r.toFixed(2)}×`);
 
+/** The nogrow revision the modules were just built from (read at start). */
+let REVISION = 'unknown';
+
+function revision() {
+  const git = (...a) => spawnSync('git', a, { cwd: join(HERE, '..'), encoding: 'utf8' });
+  const head = git('rev-parse', '--short=10', 'HEAD');
+  if (head.status !== 0) return 'unknown';
+  const dirty = git('status', '--porcelain', '--', 'src', 'Cargo.toml').stdout?.trim();
+  return `${head.stdout.trim()}${dirty ? ' + uncommitted src/ changes' : ''}`;
+}
+
 async function main() {
+  REVISION = revision();
   const smoke = opt.smoke;
   R_SMOKE = smoke;
   const reps = Number(opt.reps ?? (smoke ? 1 : 11));
@@ -377,13 +391,9 @@ function summarize(peers, workloads, runs, eff, sizes, js, reps, effN) {
       jsView[k] = { median: median(xs), min: Math.min(...xs) };
     }
   } else if (js.length) jsView = { error: js[0].error };
-  const gitOut = (...a) => spawnSync('git', a, { cwd: join(HERE, '..'), encoding: 'utf8' });
-  const head = gitOut('rev-parse', '--short=10', 'HEAD');
-  const dirty = gitOut('status', '--porcelain', '--', 'src', 'Cargo.toml').stdout?.trim();
-  const git = { status: head.status, stdout: `${head.stdout.trim()}${dirty ? ' + uncommitted src/ changes' : ''}` };
   return {
     date: new Date().toISOString(),
-    revision: git.status === 0 ? git.stdout.trim() : 'unknown',
+    revision: REVISION,
     node: process.version,
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
@@ -542,13 +552,13 @@ function svg(R) {
   const cols = R.workloads;
   const rows = R.peers;
   const cw = 96, ch = 26, left = 210, top = 120;
-  const width = left + (cols.length + 1) * cw + 20;
+  const width = left + (cols.length + 1) * cw + 80;
   const height = top + rows.length * ch + 70;
   const out = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
   out.push(`<text x="10" y="22" font-size="15" font-weight="bold">Speedup over std's dlmalloc (median ns/op ratio; green faster, red slower) and heap efficiency</text>`);
-  out.push(`<text x="10" y="40" fill="#555">${esc(`${R.date.slice(0, 10)}, Node ${R.node}, ${R.cpu}, ${R.reps} reps, fresh process per run`)}</text>`);
+  out.push(`<text x="10" y="40" fill="#555">${esc(`${R.date.slice(0, 10)}, nogrow ${R.revision}, Node ${R.node}, ${R.cpu}, ${R.reps} reps, fresh process per run`)}</text>`);
   const head = [...cols.map((c) => c.label), 'heap efficiency'];
   head.forEach((h, i) => {
     const x = left + i * cw + cw / 2;
@@ -587,4 +597,9 @@ function svg(R) {
 if (opt.child) childTimed(opt.child, opt.workload, Number(opt.ops), Number(opt.seed));
 else if (opt['child-eff']) childEfficiency(opt['child-eff'], Number(opt.n), Number(opt.seed));
 else if (opt['child-js']) await childJs(Number(opt.ops));
-else await main();
+else if (opt.report) {
+  // Re-print the tables (and the plot) of a saved --json result.
+  const R = JSON.parse(readFileSync(opt.report, 'utf8'));
+  console.log(report(R, false));
+  if (opt.svg) writeFileSync(opt.svg, svg(R));
+} else await main();
