@@ -35,7 +35,7 @@ fn fail_random_ops_on_wasm32_never_change_memory_size() {
         arena(),
         true,
         None,
-        common::wasm::ops(20_000),
+        common::wasm::ops(100_000),
         seed,
     );
     assert_eq!(

@@ -41,7 +41,7 @@ fn reserve_random_ops_on_wasm32_never_change_memory_size_after_the_reserve() {
         arena(),
         true,
         None,
-        common::wasm::ops(20_000),
+        common::wasm::ops(100_000),
         seed,
     );
     assert_eq!(

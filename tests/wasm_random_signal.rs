@@ -37,7 +37,7 @@ fn signal_random_ops_on_wasm32_grow_within_the_limit_and_match_memory_size() {
         arena(),
         false,
         Some(LIMIT_PAGES),
-        common::wasm::ops(20_000),
+        common::wasm::ops(100_000),
         seed,
     );
     let s = NOGROW.stats();
