@@ -815,6 +815,7 @@ pub const TALC_OVERSHOOT_PAD: usize = 64 << 10;
 pub struct Region {
     ptr: *mut u8,
     layout: Layout,
+    pad: usize,
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -822,12 +823,21 @@ impl Region {
     /// `len` bytes, aligned to a wasm page like linear memory, followed by
     /// [`TALC_OVERSHOOT_PAD`] bytes nobody is given.
     pub fn new(len: usize) -> Self {
-        let layout =
-            Layout::from_size_align(len + TALC_OVERSHOOT_PAD, PAGE_SIZE).expect("region layout");
+        Self::with_pad(len, TALC_OVERSHOOT_PAD)
+    }
+
+    /// `len` bytes with no pad: the heap ends where the Rust allocation ends
+    /// (reproduces talc's overshoot under Miri).
+    pub fn exact(len: usize) -> Self {
+        Self::with_pad(len, 0)
+    }
+
+    fn with_pad(len: usize, pad: usize) -> Self {
+        let layout = Layout::from_size_align(len + pad, PAGE_SIZE).expect("region layout");
         // SAFETY: non-zero size.
         let ptr = unsafe { std::alloc::alloc(layout) };
         assert!(!ptr.is_null(), "region of {len} bytes");
-        Self { ptr, layout }
+        Self { ptr, layout, pad }
     }
     /// First byte.
     pub fn ptr(&self) -> *mut u8 {
@@ -835,7 +845,7 @@ impl Region {
     }
     /// Length in bytes (without the pad).
     pub fn len(&self) -> usize {
-        self.layout.size() - TALC_OVERSHOOT_PAD
+        self.layout.size() - self.pad
     }
 }
 
