@@ -98,13 +98,17 @@ pub fn main(args: &[String]) -> Result {
     }
 }
 
-/// The full run (~10–15 min on 2 cores): every peer, ≥ 11 repetitions.
+/// The full run (~7–10 min on 2 cores): every peer, 11 repetitions. Writes
+/// `bench/results.svg` and `target/bench/results.json` (copy it to
+/// `bench/results/latest.json` when updating `BENCHMARKS.md`).
 pub fn full(extra: &[String]) -> Result {
     let peers: Vec<&Peer> = PEERS.iter().collect();
     build(&peers)?;
     let mut args: Vec<String> = vec![
         "--svg".into(),
         root().join("bench/results.svg").display().to_string(),
+        "--json".into(),
+        dir().join("results.json").display().to_string(),
     ];
     args.extend(extra.iter().cloned());
     node(&args)
