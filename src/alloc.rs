@@ -226,20 +226,13 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
 }
 
 impl<P: Policy, M: Memory> Nogrow<P, M> {
-    /// `alloc` through talc (cache miss, or not a small block).
+    /// `alloc` through talc, under the caller's lock.
     ///
     /// # Safety
     ///
     /// As `GlobalAlloc::alloc`.
-    #[inline(never)]
-    unsafe fn alloc_slow(&self, layout: Layout) -> *mut u8 {
-        let mut talc = self.lock();
-        if let Some(class) = SmallCache::class(layout) {
-            if let Some(block) = talc.source.cache.pop(class) {
-                self.state.on_alloc(layout.size());
-                return block;
-            }
-        }
+    #[inline(always)]
+    unsafe fn alloc_talc(&self, talc: &mut Guard<'_, P, M>, layout: Layout) -> *mut u8 {
         // SAFETY: `GlobalAlloc::alloc`'s caller guarantees a non-zero size.
         match unsafe { talc.allocate(layout) } {
             Some(ptr) => {
@@ -252,34 +245,22 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
             }
         }
     }
-
-    /// `dealloc` through the lock's slow path or talc.
-    ///
-    /// # Safety
-    ///
-    /// As `GlobalAlloc::dealloc`.
-    #[inline(never)]
-    unsafe fn dealloc_slow(&self, ptr: *mut u8, layout: Layout) {
-        let mut talc = self.lock();
-        self.state.on_free(layout.size());
-        // SAFETY: forwarded from the caller.
-        unsafe { free(&mut talc, ptr, layout) }
-    }
 }
 
-/// Frees a block: small ones into the cache, others to talc.
+/// Frees a block to talc, under the caller's lock.
 ///
 /// # Safety
 ///
-/// `ptr` must have come from this allocator with `layout`, and be unused.
+/// `ptr` must have come from this allocator with a layout of the same talc
+/// chunk size as `layout`, and be unused.
 #[inline(always)]
-unsafe fn free<P: Policy, M: Memory>(talc: &mut Guard<'_, P, M>, ptr: *mut u8, layout: Layout) {
-    match SmallCache::class(layout) {
-        // SAFETY: a talc block of this class, freed by its owner (caller).
-        Some(class) => unsafe { talc.source.cache.push(class, ptr) },
-        // SAFETY: forwarded from the caller.
-        None => unsafe { talc.deallocate(ptr, layout) },
-    }
+unsafe fn dealloc_talc<P: Policy, M: Memory>(
+    talc: &mut Guard<'_, P, M>,
+    ptr: *mut u8,
+    layout: Layout,
+) {
+    // SAFETY: forwarded from the caller.
+    unsafe { talc.deallocate(ptr, layout) }
 }
 
 impl<P: Policy, M: Memory> core::fmt::Debug for Nogrow<P, M> {
@@ -304,35 +285,29 @@ fn reentrant_panic() -> ! {
 // guarantees (non-zero sizes, pointers and layouts that came from this
 // allocator); accounting only touches the state block.
 unsafe impl<P: Policy, M: Memory> GlobalAlloc for Nogrow<P, M> {
-    // Small blocks take an inlined fast path through the cache; everything
-    // else is one out-of-line copy, so call sites stay small.
-    #[inline]
+    // One lock per call, then the cache, then talc, all in one function:
+    // splitting talc's path out of line costs ~5 ns per operation (measured
+    // on LIFO batches).
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if let Some(class) = SmallCache::class(layout) {
-            if let Some(mut talc) = self.talc.try_lock() {
-                if let Some(block) = talc.source.cache.pop(class) {
-                    self.state.on_alloc(layout.size());
-                    return block;
-                }
-            }
+        let mut talc = self.lock();
+        let key = SmallCache::key(layout);
+        if let Some(block) = talc.source.cache.take(key) {
+            self.state.on_alloc(layout.size());
+            return block;
         }
-        // SAFETY: forwarded from the caller.
-        unsafe { self.alloc_slow(layout) }
+        // SAFETY: forwarded from the caller (non-zero size).
+        unsafe { self.alloc_talc(&mut talc, layout) }
     }
 
-    #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if let Some(class) = SmallCache::class(layout) {
-            if let Some(mut talc) = self.talc.try_lock() {
-                self.state.on_free(layout.size());
-                // SAFETY: the caller guarantees `ptr` came from this allocator
-                // with `layout` (so a talc block of this class) and is unused.
-                unsafe { talc.source.cache.push(class, ptr) };
-                return;
-            }
+        let mut talc = self.lock();
+        self.state.on_free(layout.size());
+        if talc.source.cache.park(SmallCache::key(layout), ptr) {
+            return;
         }
-        // SAFETY: forwarded from the caller.
-        unsafe { self.dealloc_slow(ptr, layout) }
+        // SAFETY: the caller guarantees `ptr` came from this allocator with
+        // `layout` and is unused.
+        unsafe { dealloc_talc(&mut talc, ptr, layout) }
     }
 
     #[inline(never)]
@@ -362,9 +337,11 @@ unsafe impl<P: Policy, M: Memory> GlobalAlloc for Nogrow<P, M> {
             // SAFETY: both blocks are live and distinct, at least `old_size`
             // bytes (new_size > old_size here); `ptr` came from this allocator
             // with `old_layout` and its contents now live at `new`.
+            // (Straight to talc, not the cache: a moved-from block is rarely
+            // the next request's size, and parking it would evict a hot one.)
             unsafe {
                 new.copy_from_nonoverlapping(ptr, old_size.min(new_size));
-                free(&mut talc, ptr, old_layout);
+                dealloc_talc(&mut talc, ptr, old_layout);
             }
             new
         };

@@ -196,19 +196,16 @@ impl<P: Policy, M: Memory> Heap<P, M> {
 }
 
 impl<P: Policy, M: Memory> Heap<P, M> {
-    /// Returns every cached small block to talc. Whether there was any.
+    /// Returns the cached small block to talc. Whether there was one.
     pub(crate) fn flush_cache<B: Binning>(talc: &mut Talc<Self, B>) -> bool {
-        let mut cache = core::mem::replace(&mut talc.source.cache, SmallCache::new());
-        cache.drain(|block, class| {
-            // SAFETY: cached blocks are talc allocations of this class, freed
-            // by their owners; `class_size` has the same talc chunk size as
-            // the size they were allocated with, and talc's alignment of them
-            // is a chunk unit, so this layout describes them exactly.
-            unsafe {
-                let layout = Layout::from_size_align_unchecked(SmallCache::class_size(class), 1);
-                talc.deallocate(block, layout)
-            }
-        })
+        let Some((block, class)) = talc.source.cache.drain() else {
+            return false;
+        };
+        // SAFETY: a cached block is a talc allocation of this class, freed by
+        // its owner; `class_layout` has the same talc chunk size as the size it
+        // was allocated with, and talc aligns such blocks to a chunk unit.
+        unsafe { talc.deallocate(block, SmallCache::class_layout(class)) };
+        true
     }
 }
 
@@ -223,6 +220,10 @@ fn continues(top: *mut u8, next: *mut u8) -> bool {
 // implementations promise not to allocate (see `Memory`'s safety contract),
 // and the debug re-entrancy flag turns a violation into a panic.
 unsafe impl<P: Policy, M: Memory> Source for Heap<P, M> {
+    // Out of line and cold: inlined, it bloats talc's `allocate` loop and
+    // slows every allocation, not just the rare ones that need memory.
+    #[cold]
+    #[inline(never)]
     fn acquire<B: Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Result<(), ()> {
         let state = talc.source.state;
         state.in_source.store(1, Relaxed);

@@ -417,14 +417,27 @@ fn freed_small_blocks_are_reused_first_and_given_back_before_failing() {
     assert!(small.len() > 1000);
     let last = *small.last().unwrap();
     free(a, last, 24, 8);
-    assert_eq!(alloc(a, 24, 8), last, "the block just freed serves the next request of its size");
-    for &p in &small {
-        free(a, p, 24, 8);
+    assert_eq!(
+        alloc(a, 24, 8),
+        last,
+        "the block just freed serves the next request of its size"
+    );
+    // Free all but the middle block, then the middle one: it stays parked in
+    // the cache and splits the free arena in two halves.
+    let mid = small.len() / 2;
+    for (i, &p) in small.iter().enumerate() {
+        if i != mid {
+            free(a, p, 24, 8);
+        }
     }
-    // Every small block is cached now; a big request must still find the
-    // whole arena (the cache is emptied into talc before failing).
+    free(a, small[mid], 24, 8);
+    // A request bigger than either half still finds the whole arena: the
+    // cache is emptied into talc before the allocation fails.
     let big = alloc(a, ARENA - 2048, 8);
-    assert!(!big.is_null(), "the freed small blocks coalesced back into one region");
+    assert!(
+        !big.is_null(),
+        "the parked block was given back and coalesced"
+    );
     free(a, big, ARENA - 2048, 8);
     assert_eq!(a.stats().in_use, 0);
 }
@@ -432,25 +445,23 @@ fn freed_small_blocks_are_reused_first_and_given_back_before_failing() {
 #[test]
 fn signal_empties_the_small_block_cache_before_growing() {
     let a = make(Signal::new(), ARENA, 1, 64);
-    let small = fill_until_growth(a);
-    for &p in &small {
-        free(a, p, 40, 8);
+    // 40 KB of small blocks, all in the static arena (no growth yet).
+    let small: Vec<_> = (0..1000).map(|_| alloc(a, 40, 8)).collect();
+    assert!(small.iter().all(|p| !p.is_null()));
+    assert_eq!(a.stats().growths, 0);
+    // Park the middle block (freed last): it splits the arena's free space.
+    let mid = small.len() / 2;
+    for (i, &p) in small.iter().enumerate() {
+        if i != mid {
+            free(a, p, 40, 8);
+        }
     }
-    let before = (pages(a), a.stats().growths);
+    free(a, small[mid], 40, 8);
     let big = alloc(a, ARENA - 4096, 8);
     assert!(!big.is_null());
-    assert_eq!((pages(a), a.stats().growths), before, "served from freed blocks, no growth");
-}
-
-/// Allocates 40-byte blocks until the first growth has happened, then a few more.
-fn fill_until_growth<P: Policy>(a: &Nogrow<P, SliceMemory>) -> Vec<*mut u8> {
-    let mut live = Vec::new();
-    while a.stats().growths == 0 {
-        live.push(alloc(a, 40, 8));
-    }
-    for _ in 0..100 {
-        live.push(alloc(a, 40, 8));
-    }
-    assert!(live.iter().all(|p| !p.is_null()));
-    live
+    assert_eq!(
+        (pages(a), a.stats().growths),
+        (1, 0),
+        "served by the arena once the cache was emptied, no growth"
+    );
 }
