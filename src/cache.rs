@@ -150,7 +150,10 @@ mod tests {
     #[test]
     fn the_cache_holds_one_small_block_and_gives_it_only_to_its_class() {
         let mut c = SmallCache::new();
-        let (a, b) = (0x1000 as *mut u8, 0x2000 as *mut u8);
+        let (a, b) = (
+            core::ptr::without_provenance_mut(0x1000),
+            core::ptr::without_provenance_mut(0x2000),
+        );
         let small = |size| SmallCache::key(Layout::from_size_align(size, 8).unwrap());
         assert!(c.park(small(20), a));
         assert_eq!(
