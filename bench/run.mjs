@@ -551,7 +551,7 @@ function svg(R) {
   const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const cols = R.workloads;
   const rows = R.peers;
-  const cw = 96, ch = 26, left = 210, top = 120;
+  const cw = 96, ch = 26, left = 210, top = 150;
   const width = left + (cols.length + 1) * cw + 80;
   const height = top + rows.length * ch + 70;
   const out = [];
