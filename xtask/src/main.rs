@@ -163,6 +163,8 @@ fn test(args: &[String]) -> Result {
     run(Command::new("node").args(["--test", "tests/node/"]))?;
     stress::edge_guest_test()?;
     greet::test()?;
+    // The benchmark harness in seconds with tiny counts, so it cannot rot.
+    bench::smoke()?;
     eprintln!("\nxtask: all tests passed");
     Ok(())
 }
