@@ -33,8 +33,9 @@ pub struct State {
     pub generation: AtomicU32,
     /// [`ABI_VERSION`].
     pub abi_version: AtomicU32,
-    /// [`PolicyKind`] as a number (1 Fail, 2 Reserve, 3 Signal); 0 until the
-    /// first allocation or reserve.
+    /// [`PolicyKind`] as a number (1 Fail, 2 Reserve, 3 Signal): set from the
+    /// start by [`State::for_policy`] (as `install!` / `arena!` do), otherwise
+    /// 0 until the first allocation or reserve.
     pub policy: AtomicU32,
     /// Memory size in pages when nogrow last looked.
     pub pages: AtomicU32,

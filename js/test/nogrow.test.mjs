@@ -87,7 +87,7 @@ test('generation and stats decode the state block and match the guest', async ()
   const e = instance.exports;
   const nv = attach(instance, FIXED);
   assert.equal(nv.stats().abiVersion, 1);
-  assert.equal(nv.stats().policy, null, 'policy is 0 until the first allocation');
+  assert.equal(nv.stats().policy, 'Signal', 'install! names the policy from the start');
   assert.equal(nv.generation, 0);
   growSignal(instance, nv);
   const s = nv.stats();
