@@ -6,7 +6,7 @@
 
 use std::{path::PathBuf, process::Command};
 
-use crate::{Result, cargo, root, run};
+use crate::{Result, root, run};
 
 /// Static arena of the arena allocators (must equal `bench/guest/src/lib.rs`).
 pub const ARENA_BYTES: usize = 32 << 20;
@@ -171,24 +171,9 @@ fn build_one(p: &Peer, size: bool) -> Result<PathBuf> {
         (true, f) => (".size", format!("size,{f}")),
     };
     let target_dir = dir().join("build").join(format!("{}{suffix}", p.name));
-    let mut cmd = cargo(&[
-        "rustc",
-        "--quiet",
-        "--release",
-        "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "bench-guest",
-        "--lib",
-        "--crate-type",
-        "cdylib",
-    ]);
+    let mut cmd = crate::guests::wasm_cdylib("bench-guest", &features);
     cmd.env("CARGO_TARGET_DIR", &target_dir);
-    if !features.is_empty() {
-        cmd.args(["--features", &features]);
-    }
-    cmd.arg("--")
-        .arg(format!("-Clink-arg=--max-memory={MAX_MEMORY_BYTES}"));
+    cmd.arg(format!("-Clink-arg=--max-memory={MAX_MEMORY_BYTES}"));
     run(&mut cmd)?;
     let built = target_dir.join("wasm32-unknown-unknown/release/bench_guest.wasm");
     let dest = dir().join(format!("{}{suffix}.wasm", p.name));

@@ -115,8 +115,9 @@ pub fn build_all() -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Builds one guest.
-pub fn build(g: &Guest) -> Result<PathBuf> {
+/// `cargo rustc` building `package` (with `features`, comma-separated, may be
+/// empty) as a release wasm32 `cdylib`; ends with `--`, ready for rustc flags.
+pub fn wasm_cdylib(package: &str, features: &str) -> std::process::Command {
     let mut cmd = cargo(&[
         "rustc",
         "--quiet",
@@ -124,15 +125,21 @@ pub fn build(g: &Guest) -> Result<PathBuf> {
         "--target",
         "wasm32-unknown-unknown",
         "-p",
-        g.package,
+        package,
         "--lib",
         "--crate-type",
         "cdylib",
     ]);
-    if !g.features.is_empty() {
-        cmd.args(["--features", g.features]);
+    if !features.is_empty() {
+        cmd.args(["--features", features]);
     }
     cmd.arg("--");
+    cmd
+}
+
+/// Builds one guest.
+pub fn build(g: &Guest) -> Result<PathBuf> {
+    let mut cmd = wasm_cdylib(g.package, g.features);
     for a in g.link_args {
         cmd.arg(format!("-Clink-arg={a}"));
     }
