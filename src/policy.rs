@@ -271,8 +271,10 @@ impl ReserveError {
 }
 
 /// Bytes of fresh memory talc needs to serve `layout` from a new or extended
-/// heap: the chunk (size rounded up plus its tag), one chunk unit of heap
-/// overhead, and the alignment padding. Saturates instead of overflowing.
+/// heap, wherever that memory starts: the chunk (size plus its tag, rounded up
+/// to a chunk unit), two chunk units for the edges of a new heap (talc's tag
+/// below its first chunk, and rounding an unaligned start and end to chunk
+/// units), and the alignment padding. Saturates instead of overflowing.
 pub fn bytes_needed(layout: Layout) -> usize {
     let unit = talc::base::CHUNK_UNIT;
     let mut need = layout
@@ -310,4 +312,222 @@ pub fn plan_geometric(
     }
     let preferred = least.max(step).max(owned_pages).min(room);
     Some((least, preferred))
+}
+
+#[cfg(test)]
+mod tests {
+    use core::{mem::size_of, ptr::NonNull};
+
+    use talc::base::CHUNK_UNIT;
+
+    use super::*;
+    use crate::cache::tests::TalcMemory;
+
+    /// Layouts around chunk-unit and page boundaries, from 1 byte to a few
+    /// hundred KiB, each with every power-of-two alignment from 1 to 4096.
+    /// Under Miri: fewer boundaries and alignments (every kind is kept).
+    fn layouts() -> impl Iterator<Item = Layout> {
+        let (unit, tail) = (CHUNK_UNIT, size_of::<usize>());
+        let units = if cfg!(miri) { 2 } else { 20 };
+        let around_units = (1..=units).flat_map(move |k| {
+            let chunk = k * unit;
+            [
+                chunk - tail - 1,
+                chunk - tail,
+                chunk - tail + 1,
+                chunk,
+                chunk + 1,
+            ]
+        });
+        let pages = if cfg!(miri) { 1 } else { 4 };
+        let around_pages = (1..=pages).flat_map(move |p| {
+            let page = p * PAGE_SIZE;
+            let below = [2 * unit, unit + tail, unit, tail + 1, tail, 1, 0];
+            below.map(|d| page - d).into_iter().chain([page + 1])
+        });
+        let large = [200_000, (256 << 10) - tail, 300_000];
+        let sizes = around_units
+            .filter(|&size| size > 0)
+            .chain(around_pages)
+            .chain(large);
+        sizes.flat_map(|size| {
+            (0..=12)
+                .map(|shift| 1 << shift)
+                .filter(|&align| !cfg!(miri) || align == 1 || align == CHUNK_UNIT || align == 4096)
+                .map(move |align| Layout::from_size_align(size, align).unwrap())
+        })
+    }
+
+    /// Test memory for every layout: a page (where the extended heap starts)
+    /// and room for twice the largest `bytes_needed` above it, so a request
+    /// that does not fit is still weighed inside the memory (see
+    /// [`TalcMemory::heap_len`]).
+    fn memory() -> TalcMemory {
+        let most = layouts().map(bytes_needed).max().unwrap();
+        TalcMemory::new(pages_for(2 * most + CHUNK_UNIT) * PAGE_SIZE + PAGE_SIZE)
+    }
+
+    /// Whether `block` is a block for `layout` that ends by `end`.
+    fn serves(block: Option<NonNull<u8>>, layout: Layout, end: *mut u8) -> bool {
+        block.is_some_and(|b| {
+            b.addr().get() % layout.align() == 0 && b.addr().get() + layout.size() <= end.addr()
+        })
+    }
+
+    #[test]
+    fn a_new_heap_of_bytes_needed_serves_the_request() {
+        let mut memory = memory();
+        // Growth claims new memory from a page boundary. A start whose tag
+        // slot (the word talc writes below a new heap's first chunk) ends one
+        // byte past a chunk boundary loses the most to rounding at the two
+        // ends of the heap: two whole chunk units. `bytes_needed` covers that
+        // too.
+        let worst = CHUNK_UNIT - size_of::<usize>() + 1;
+        let starts: &[usize] = if cfg!(miri) { &[0] } else { &[0, worst] };
+        for layout in layouts() {
+            let need = bytes_needed(layout);
+            for &start in starts {
+                memory.with_talc(|talc, region, _| {
+                    let base = region.wrapping_add(start);
+                    // SAFETY: `need` bytes at `base` lie in the region (see
+                    // `memory`), which is the test memory's alone (see
+                    // `with_talc`).
+                    let end = unsafe { talc.claim(base, need) };
+                    assert!(end.is_some(), "{layout:?}: no heap in {need} bytes");
+                    // SAFETY: non-zero size.
+                    let block = unsafe { talc.allocate(layout) };
+                    assert!(
+                        serves(block, layout, base.wrapping_add(need)),
+                        "{layout:?}: a new heap of bytes_needed = {need} bytes \
+                         {start} bytes past a page cannot serve it"
+                    );
+                });
+            }
+        }
+    }
+
+    #[test]
+    fn an_exhausted_heap_extended_by_bytes_needed_serves_the_request() {
+        let mut memory = memory();
+        let small_heap = 4 * CHUNK_UNIT;
+        for layout in layouts() {
+            let need = bytes_needed(layout);
+            // A heap ends where memory ended (a page boundary) when growth
+            // extends it; one chunk unit past it is the worst case for the
+            // alignment padding of a request.
+            for past_page in [0, CHUNK_UNIT] {
+                memory.with_talc(|talc, region, _| {
+                    let end = region.wrapping_add(PAGE_SIZE + past_page);
+                    let base = end.wrapping_sub(small_heap);
+                    // SAFETY: `base..end` lies in the region, which is the test
+                    // memory's alone (see `with_talc`).
+                    let heap_end = unsafe { talc.claim(base, small_heap) }.unwrap();
+                    assert_eq!(heap_end.as_ptr(), end);
+                    let byte = Layout::new::<u8>();
+                    let mut filled = 0;
+                    // SAFETY: non-zero size.
+                    while unsafe { talc.allocate(byte) }.is_some() {
+                        filled += 1;
+                        assert!(filled < small_heap / CHUNK_UNIT, "the heap never fills");
+                    }
+                    assert!(filled > 0, "the small heap served nothing");
+                    // SAFETY: `heap_end` is the current end of a heap of this
+                    // talc; `end..end + need` lies in the region (see
+                    // `memory`), which is the test memory's alone.
+                    let new_end = unsafe { talc.extend(heap_end, end.wrapping_add(need)) };
+                    assert!(new_end.as_ptr() <= end.wrapping_add(need));
+                    // SAFETY: non-zero size.
+                    let block = unsafe { talc.allocate(layout) };
+                    assert!(
+                        serves(block, layout, new_end.as_ptr()),
+                        "{layout:?}: a full heap ending {past_page} bytes past a page, \
+                         extended by bytes_needed = {need} bytes, cannot serve it"
+                    );
+                });
+            }
+        }
+    }
+
+    #[test]
+    fn pages_for_rounds_bytes_up_to_whole_pages_without_overflow() {
+        assert_eq!(pages_for(0), 0);
+        assert_eq!(pages_for(1), 1);
+        assert_eq!(pages_for(PAGE_SIZE), 1);
+        assert_eq!(pages_for(PAGE_SIZE + 1), 2);
+        assert_eq!(pages_for(3 * PAGE_SIZE - 1), 3);
+        assert_eq!(pages_for(usize::MAX), usize::MAX / PAGE_SIZE + 1);
+    }
+
+    fn sized(size: usize) -> Layout {
+        Layout::from_size_align(size, 8).unwrap()
+    }
+
+    #[test]
+    fn the_least_growth_is_the_pages_the_request_needs() {
+        // The largest request that needs one page, and one byte more.
+        let one_page = (1..=PAGE_SIZE)
+            .rev()
+            .find(|&size| bytes_needed(sized(size)) <= PAGE_SIZE)
+            .unwrap();
+        let least = |size| {
+            plan_geometric(sized(size), 0, 1, 1, MAX_PAGES_32)
+                .unwrap()
+                .0
+        };
+        assert_eq!(least(1), 1);
+        assert_eq!(least(one_page), 1);
+        assert_eq!(least(one_page + 1), 2);
+        assert_eq!(least(3 * PAGE_SIZE), 4, "three pages and talc's overhead");
+    }
+
+    #[test]
+    fn the_preferred_growth_is_the_largest_of_least_step_and_owned_pages() {
+        let small = sized(8);
+        assert_eq!(
+            plan_geometric(small, 16, 20, 1, MAX_PAGES_32),
+            Some((1, 16))
+        );
+        assert_eq!(plan_geometric(small, 2, 20, 8, MAX_PAGES_32), Some((1, 8)));
+        let three_pages = sized(3 * PAGE_SIZE);
+        assert_eq!(
+            plan_geometric(three_pages, 2, 20, 1, MAX_PAGES_32),
+            Some((4, 4))
+        );
+    }
+
+    #[test]
+    fn growth_is_clipped_to_the_limit_and_refused_beyond_it() {
+        let small = sized(8);
+        let two_pages = sized(PAGE_SIZE);
+        assert_eq!(
+            plan_geometric(small, 16, 10, 1, 13),
+            Some((1, 3)),
+            "preferred clipped"
+        );
+        assert_eq!(
+            plan_geometric(two_pages, 16, 10, 1, 12),
+            Some((2, 2)),
+            "just fits"
+        );
+        assert_eq!(
+            plan_geometric(two_pages, 16, 11, 1, 12),
+            None,
+            "one page short"
+        );
+        assert_eq!(plan_geometric(small, 1, 12, 1, 12), None, "at the limit");
+        assert_eq!(plan_geometric(small, 1, 13, 1, 12), None, "past the limit");
+        // A limit beyond 4 GiB is 4 GiB.
+        let no_limit = usize::MAX;
+        assert_eq!(
+            plan_geometric(small, 1, MAX_PAGES_32 - 1, 1, no_limit),
+            Some((1, 1))
+        );
+        assert_eq!(plan_geometric(small, 1, MAX_PAGES_32, 1, no_limit), None);
+        // The largest request: more than half of 4 GiB, no overflow.
+        let huge = Layout::from_size_align(isize::MAX as usize - 4095, 4096).unwrap();
+        assert_eq!(
+            plan_geometric(huge, 1, MAX_PAGES_32 / 2, 1, MAX_PAGES_32),
+            None
+        );
+    }
 }
