@@ -61,6 +61,52 @@ fn nogrow_fail_and_reserve_at_link_guests_cannot_grow() {
 
 #[test]
 #[ignore = "needs cargo xtask build-guests"]
+fn wasi_guests_with_c_malloc_and_the_v1_none_guest_cannot_grow() {
+    // wasm32-wasip1 commands whose C allocation family is nogrow's (wasi-libc's
+    // malloc and its `sbrk` are not linked), and a `no_std` wasm32v1-none
+    // cdylib.
+    for name in ["wasi-json", "wasi-linker-heap", "v1-none"] {
+        let (path, bytes) = guest(name);
+        let r = nogrow_cli::check(&bytes).unwrap();
+        assert_eq!(r.verdict, Verdict::CannotGrow, "{name}: {:?}", r.reasons);
+        assert!(r.grows.is_empty(), "{name}: no memory.grow at all");
+        assert_eq!(r.abi.exports.len(), 3, "{name}: the nogrow ABI is exported");
+        assert_eq!(r.abi.policy(), Some("fail"), "{name}");
+        let o = nogrow(&["check", &path]);
+        assert_eq!(o.status.code(), Some(EXIT_OK), "{name}: {}", text(&o));
+        assert!(text(&o).contains("cannot-grow"), "{name}: {}", text(&o));
+    }
+}
+
+#[test]
+#[ignore = "needs cargo xtask build-guests"]
+fn wasi_guest_without_c_malloc_can_grow_implicitly_through_wasi_libc() {
+    // The same program as wasi-json, built without nogrow's `c-malloc`:
+    // wasi-libc's allocator is linked and grows memory through `sbrk`.
+    let (path, bytes) = guest("wasi-json-libc-malloc");
+    let r = nogrow_cli::check(&bytes).unwrap();
+    assert_eq!(r.verdict, Verdict::CanGrowImplicitly, "{:?}", r.reasons);
+    assert_eq!(r.abi.policy(), Some("fail"), "nogrow itself is Fail");
+    let g = r
+        .grows
+        .iter()
+        .find(|g| g.reachable)
+        .expect("a reachable memory.grow");
+    assert_eq!(g.owner, Owner::Other);
+    let name = g.name.as_deref().expect("named by the name section");
+    assert_eq!(name, "sbrk", "wasi-libc's sbrk grows memory");
+    let o = nogrow(&["check", &path]);
+    assert_eq!(o.status.code(), Some(EXIT_VERDICT));
+    assert!(text(&o).contains("can-grow-implicitly"), "{}", text(&o));
+    assert_eq!(
+        nogrow(&["check", "--allow", "signal", &path]).status.code(),
+        Some(EXIT_VERDICT),
+        "growth by wasi-libc is never nogrow's"
+    );
+}
+
+#[test]
+#[ignore = "needs cargo xtask build-guests"]
 fn signal_guests_pass_only_with_allow_signal() {
     for name in [
         "heavy-signal",

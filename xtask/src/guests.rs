@@ -1,11 +1,29 @@
-//! Every guest module the demos, tests and tools use, built for wasm32 in
-//! release mode and copied to `target/guests/NAME.wasm`.
+//! Every guest module the demos, tests and tools use, built in release mode
+//! for its wasm target (`wasm32-unknown-unknown`, `wasm32v1-none`,
+//! `wasm32-wasip1`) and copied to `target/guests/NAME.wasm`.
 
 use std::path::PathBuf;
 
 use crate::{Result, cargo, root, run};
 
-/// One guest build: a package, its features, extra linker arguments.
+/// `wasm32-unknown-unknown`: the browser / Node target, with `std`.
+pub const WASM32: &str = "wasm32-unknown-unknown";
+/// `wasm32v1-none`: WebAssembly 1.0 features only, `no_std`.
+pub const WASM32V1_NONE: &str = "wasm32v1-none";
+/// `wasm32-wasip1`: WASI preview 1, with wasi-libc.
+pub const WASIP1: &str = "wasm32-wasip1";
+
+/// What cargo builds from the package.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// The library as a `cdylib`: the module exports its functions.
+    Cdylib,
+    /// This binary target: on WASI a command (`_start`).
+    Bin(&'static str),
+}
+
+/// One guest build: a package, its features, extra linker arguments, the
+/// target and the kind of artifact.
 pub struct Guest {
     /// Output name: `target/guests/{name}.wasm`.
     pub name: &'static str,
@@ -15,6 +33,27 @@ pub struct Guest {
     pub features: &'static str,
     /// Extra `-C link-arg=` values for the final link.
     pub link_args: &'static [&'static str],
+    /// Rust target triple.
+    pub target: &'static str,
+    /// Library or binary.
+    pub kind: Kind,
+    /// Whether the package's default features are on.
+    pub default_features: bool,
+}
+
+impl Guest {
+    /// The usual guest: a `wasm32-unknown-unknown` `cdylib` with default
+    /// features and no extra link arguments. Fill in `name` and `package`
+    /// and override the rest: `Guest { name, package, ..Guest::CDYLIB }`.
+    pub const CDYLIB: Guest = Guest {
+        name: "",
+        package: "",
+        features: "",
+        link_args: &[],
+        target: WASM32,
+        kind: Kind::Cdylib,
+        default_features: true,
+    };
 }
 
 /// All guests, in build order.
@@ -24,18 +63,21 @@ pub const GUESTS: &[Guest] = &[
         package: "guest-heavy",
         features: "",
         link_args: &[],
+        ..Guest::CDYLIB
     },
     Guest {
         name: "heavy-reserve",
         package: "guest-heavy",
         features: "reserve",
         link_args: &[],
+        ..Guest::CDYLIB
     },
     Guest {
         name: "heavy-signal",
         package: "guest-heavy",
         features: "signal",
         link_args: &[],
+        ..Guest::CDYLIB
     },
     // Signal with the host growth hook (imports `nogrow.memory_grown`).
     Guest {
@@ -43,6 +85,7 @@ pub const GUESTS: &[Guest] = &[
         package: "guest-heavy",
         features: "notify",
         link_args: &[],
+        ..Guest::CDYLIB
     },
     // Reserve in a module that declares a 2 MiB maximum: a 32-page reserve
     // cannot be satisfied (the engine refuses), a smaller one can.
@@ -51,6 +94,7 @@ pub const GUESTS: &[Guest] = &[
         package: "guest-heavy",
         features: "reserve",
         link_args: &["--max-memory=2097152"],
+        ..Guest::CDYLIB
     },
     // The greeting demo (issue 3). greet-wat and greet-bindgen/ are made by
     // `crate::greet::build_extra` (wat crate, wasm-bindgen CLI).
@@ -59,42 +103,83 @@ pub const GUESTS: &[Guest] = &[
         package: "guest-greet-std",
         features: "",
         link_args: &[],
+        ..Guest::CDYLIB
     },
     Guest {
         name: "greet-fail",
         package: "guest-greet-fail",
         features: "",
         link_args: &[],
+        ..Guest::CDYLIB
     },
     Guest {
         name: "greet-reserve",
         package: "guest-greet-reserve",
         features: "",
         link_args: &[],
+        ..Guest::CDYLIB
     },
     Guest {
         name: "greet-reserve-link",
         package: "guest-greet-reserve-link",
         features: "",
         link_args: &["--initial-memory=2097152"],
+        ..Guest::CDYLIB
     },
     Guest {
         name: "greet-signal",
         package: "guest-greet-signal",
         features: "",
         link_args: &["--max-memory=67108864"],
+        ..Guest::CDYLIB
     },
     Guest {
         name: "greet-noalloc",
         package: "guest-greet-noalloc",
         features: "",
         link_args: &[],
+        ..Guest::CDYLIB
     },
     Guest {
         name: "greet-bindgen",
         package: "guest-greet-bindgen",
         features: "",
         link_args: &["--max-memory=134217728"],
+        ..Guest::CDYLIB
+    },
+    // `no_std` on WebAssembly 1.0 (no bulk memory, no sign extension ...).
+    Guest {
+        name: "v1-none",
+        package: "guest-v1-none",
+        target: WASM32V1_NONE,
+        ..Guest::CDYLIB
+    },
+    // WASI commands. nogrow also serves wasi-libc's malloc (`c-malloc`, the
+    // package's default feature) ...
+    Guest {
+        name: "wasi-json",
+        package: "guest-wasi-json",
+        target: WASIP1,
+        kind: Kind::Bin("wasi-json"),
+        ..Guest::CDYLIB
+    },
+    // ... and the control without it: wasi-libc's own malloc grows memory.
+    Guest {
+        name: "wasi-json-libc-malloc",
+        package: "guest-wasi-json",
+        target: WASIP1,
+        kind: Kind::Bin("wasi-json"),
+        default_features: false,
+        ..Guest::CDYLIB
+    },
+    // nogrow on the linker heap, next to wasi-libc (sound with `c-malloc`).
+    Guest {
+        name: "wasi-linker-heap",
+        package: "guest-wasi-linker-heap",
+        link_args: &["--initial-memory=4194304"],
+        target: WASIP1,
+        kind: Kind::Bin("wasi-linker-heap"),
+        ..Guest::CDYLIB
     },
 ];
 
@@ -105,31 +190,56 @@ pub fn dir() -> PathBuf {
 
 /// Builds every guest; returns their paths.
 pub fn build_all() -> Result<Vec<PathBuf>> {
-    crate::tools::ensure_wasm_target()?;
-    std::fs::create_dir_all(dir()).map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    for g in GUESTS {
-        out.push(build(g)?);
-    }
+    let mut out = build_each(GUESTS.iter())?;
     out.extend(crate::greet::build_extra()?);
     Ok(out)
+}
+
+/// Builds the given guests (adding their targets when missing); returns their
+/// paths.
+pub fn build_each<'a>(guests: impl Iterator<Item = &'a Guest> + Clone) -> Result<Vec<PathBuf>> {
+    let mut targets: Vec<&str> = guests.clone().map(|g| g.target).collect();
+    targets.sort_unstable();
+    targets.dedup();
+    for t in targets {
+        crate::tools::ensure_target(t)?;
+    }
+    std::fs::create_dir_all(dir()).map_err(|e| e.to_string())?;
+    guests.map(build).collect()
 }
 
 /// `cargo rustc` building `package` (with `features`, comma-separated, may be
 /// empty) as a release wasm32 `cdylib`; ends with `--`, ready for rustc flags.
 pub fn wasm_cdylib(package: &str, features: &str) -> std::process::Command {
+    rustc(WASM32, package, Kind::Cdylib, features, true)
+}
+
+/// `cargo rustc` building `package` for `target` in release mode, as `kind`,
+/// with `features` (comma-separated, may be empty) and, if `default_features`,
+/// the package's default ones; ends with `--`, ready for rustc flags.
+fn rustc(
+    target: &str,
+    package: &str,
+    kind: Kind,
+    features: &str,
+    default_features: bool,
+) -> std::process::Command {
     let mut cmd = cargo(&[
         "rustc",
         "--quiet",
         "--release",
         "--target",
-        "wasm32-unknown-unknown",
+        target,
         "-p",
         package,
-        "--lib",
-        "--crate-type",
-        "cdylib",
     ]);
+    match kind {
+        Kind::Cdylib => cmd.args(["--lib", "--crate-type", "cdylib"]),
+        Kind::Bin(bin) => cmd.args(["--bin", bin]),
+    };
+    if !default_features {
+        cmd.arg("--no-default-features");
+    }
     if !features.is_empty() {
         cmd.args(["--features", features]);
     }
@@ -139,13 +249,16 @@ pub fn wasm_cdylib(package: &str, features: &str) -> std::process::Command {
 
 /// Builds one guest.
 pub fn build(g: &Guest) -> Result<PathBuf> {
-    let mut cmd = wasm_cdylib(g.package, g.features);
+    let mut cmd = rustc(g.target, g.package, g.kind, g.features, g.default_features);
     for a in g.link_args {
         cmd.arg(format!("-Clink-arg={a}"));
     }
     run(&mut cmd)?;
-    let lib = g.package.replace('-', "_");
-    let built = root().join(format!("target/wasm32-unknown-unknown/release/{lib}.wasm"));
+    let file = match g.kind {
+        Kind::Cdylib => g.package.replace('-', "_"),
+        Kind::Bin(bin) => bin.to_string(),
+    };
+    let built = root().join(format!("target/{}/release/{file}.wasm", g.target));
     let dest = dir().join(format!("{}.wasm", g.name));
     std::fs::copy(&built, &dest).map_err(|e| format!("copying {}: {e}", built.display()))?;
     Ok(dest)

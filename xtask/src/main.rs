@@ -6,6 +6,7 @@ mod greet;
 mod guests;
 mod stress;
 mod tools;
+mod wasi;
 
 use std::{
     path::{Path, PathBuf},
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         "bench" => bench::main(rest),
         "stress" => stress::main(rest),
         "test-js" => greet::test_js(),
+        "test-wasi" => wasi::build_and_test(),
         "build-guests" => guests::build_all().map(|_| ()),
         "install-tools" => tools::ensure_all(),
         _ => {
@@ -34,10 +36,11 @@ fn main() -> ExitCode {
                  demo            build the guests and run the Node demo\n  \
                  test            run every test (installs missing tools)\n  \
                  test-js         build the guests, run the JS tests (Node, then headless Chromium)\n  \
+                 test-wasi       build the WASI guests, run them in wasmtime (Python) and node:wasi\n  \
                  build-guests    build every guest to target/guests/*.wasm\n  \
                  bench           allocator benchmarks (bench/run.mjs); --smoke: seconds, tiny counts\n  \
                  stress          >= 10^7 random ops per policy, host and wasm32 (--ops N, --seed S, --host-only, --wasm-only)\n  \
-                 install-tools   install the wasm32 target, Miri, wasm-bindgen-test-runner, npm packages"
+                 install-tools   install the wasm targets, Miri, wasm-bindgen-test-runner, npm and Python packages"
             );
             return if task == "help" {
                 ExitCode::SUCCESS
@@ -161,6 +164,8 @@ fn test(args: &[String]) -> Result {
     ]))?;
 
     run(Command::new("node").args(["--test", "tests/node/"]))?;
+    // WASI guests in wasmtime (Python) and node:wasi.
+    wasi::test()?;
     stress::edge_guest_test()?;
     greet::test()?;
     // The benchmark harness in seconds with tiny counts, so it cannot rot.

@@ -27,6 +27,7 @@ pub const EDGE_MAX_MEMORY: Guest = Guest {
     package: "guest-stress",
     features: "",
     link_args: &["--max-memory=4194304"],
+    ..Guest::CDYLIB
 };
 
 /// Builds the edge guest and runs its Node test (`guests/stress/*.test.mjs`):

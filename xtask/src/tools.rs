@@ -1,17 +1,21 @@
-//! Installs what the tasks need when it is missing: the wasm32 target, Miri,
-//! the `wasm-bindgen-test-runner` matching `Cargo.lock`, npm packages, and
-//! (under CI) Chromium and binaryen from Debian.
+//! Installs what the tasks need when it is missing: the wasm targets, Miri,
+//! the `wasm-bindgen-test-runner` matching `Cargo.lock`, npm packages, the
+//! pinned Python packages of the WASI host test, and (under CI) Chromium and
+//! binaryen from Debian.
 
 use std::process::Command;
 
-use crate::{Result, root, run};
+use crate::{Result, guests, root, run};
 
 /// Everything `cargo xtask test` needs.
 pub fn ensure_all() -> Result {
-    ensure_wasm_target()?;
+    for target in [guests::WASM32, guests::WASM32V1_NONE, guests::WASIP1] {
+        ensure_target(target)?;
+    }
     ensure_miri()?;
     ensure_wasm_bindgen_runner()?;
     ensure_npm_packages()?;
+    ensure_python_packages()?;
     Ok(())
 }
 
@@ -24,15 +28,53 @@ fn output(cmd: &mut Command) -> Option<String> {
 
 /// `rustup target add wasm32-unknown-unknown` when missing.
 pub fn ensure_wasm_target() -> Result {
+    ensure_target(guests::WASM32)
+}
+
+/// `rustup target add TARGET` when missing.
+pub fn ensure_target(target: &str) -> Result {
     let installed =
         output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if !installed
-        .lines()
-        .any(|l| l.trim() == "wasm32-unknown-unknown")
-    {
-        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    if !installed.lines().any(|l| l.trim() == target) {
+        run(Command::new("rustup").args(["target", "add", target]))?;
     }
     Ok(())
+}
+
+/// The pinned Python packages of the WASI host test
+/// (`tests/wasi/requirements.txt`: `name==version` lines), installed without
+/// their dependencies into `target/py` when a pinned version is missing there.
+pub fn ensure_python_packages() -> Result {
+    let root = root();
+    let requirements = root.join("tests/wasi/requirements.txt");
+    let text = std::fs::read_to_string(&requirements)
+        .map_err(|e| format!("{}: {e}", requirements.display()))?;
+    let dir = python_packages_dir();
+    let missing = text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .any(|pin| match pin.split_once("==") {
+            Some((name, version)) => !dir
+                .join(format!("{}-{version}.dist-info", name.replace('-', "_")))
+                .is_dir(),
+            None => true,
+        });
+    if missing {
+        run(Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "--upgrade", "--no-deps"])
+            .arg("--target")
+            .arg(&dir)
+            .arg("-r")
+            .arg(&requirements)
+            .env("PIP_ROOT_USER_ACTION", "ignore"))?;
+    }
+    Ok(())
+}
+
+/// Where [`ensure_python_packages`] installs: `target/py`.
+pub fn python_packages_dir() -> std::path::PathBuf {
+    root().join("target/py")
 }
 
 /// A nightly toolchain with `miri` and `rust-src`.

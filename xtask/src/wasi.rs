@@ -1,0 +1,91 @@
+//! The WASI host test: the `wasm32-wasip1` guests in wasmtime (Python
+//! package) and Node's `node:wasi`, driven by `tests/wasi/wasi_guests.py`.
+
+use std::{path::PathBuf, process::Command};
+
+use nogrow::{PolicyKind, state};
+
+use crate::{Result, guests, root, run, tools};
+
+/// The guests the WASI host test runs (and the `wasm32v1-none` guest, which
+/// the Node tests run), by their names in [`guests::GUESTS`].
+const NAMES: &[&str] = &[
+    "wasi-json",
+    "wasi-json-libc-malloc",
+    "wasi-linker-heap",
+    "v1-none",
+];
+
+/// `cargo xtask test-wasi`: builds the WASI guests, then [`test`].
+pub fn build_and_test() -> Result {
+    guests::build_each(guests::GUESTS.iter().filter(|g| NAMES.contains(&g.name)))?;
+    test()
+}
+
+/// Installs the pinned Python packages when missing, writes the state block
+/// layout and runs the host test. Expects the guests built.
+pub fn test() -> Result {
+    tools::ensure_python_packages()?;
+    let layout = write_layout()?;
+    run(Command::new("python3")
+        .arg("tests/wasi/wasi_guests.py")
+        .arg("--guests")
+        .arg(guests::dir())
+        .arg("--layout")
+        .arg(layout)
+        .arg("--packages")
+        .arg(tools::python_packages_dir())
+        .arg("--work")
+        .arg(root().join("target/wasi")))
+}
+
+/// Writes `target/guests/nogrow-state.json`: the state block's size, field
+/// offsets and policy numbers from the crate's own constants, so hosts in
+/// other languages decode the block with the layout the guest was built with.
+pub fn write_layout() -> Result<PathBuf> {
+    use state::offsets as o;
+    let offsets = [
+        ("generation", o::GENERATION),
+        ("abi_version", o::ABI_VERSION),
+        ("policy", o::POLICY),
+        ("pages", o::PAGES),
+        ("arena_bytes", o::ARENA_BYTES),
+        ("in_use", o::IN_USE),
+        ("peak_in_use", o::PEAK_IN_USE),
+        ("allocs", o::ALLOCS),
+        ("frees", o::FREES),
+        ("reallocs", o::REALLOCS),
+        ("failures", o::FAILURES),
+        ("growths", o::GROWTHS),
+        ("last_fail_size", o::LAST_FAIL_SIZE),
+        ("last_fail_align", o::LAST_FAIL_ALIGN),
+        ("last_fail_in_use", o::LAST_FAIL_IN_USE),
+        ("last_fail_arena", o::LAST_FAIL_ARENA),
+        ("reserve_status", o::RESERVE_STATUS),
+        ("limit_pages", o::LIMIT_PAGES),
+    ];
+    let policies = [
+        ("fail", PolicyKind::Fail),
+        ("reserve", PolicyKind::Reserve),
+        ("signal", PolicyKind::Signal),
+    ];
+    let fields: Vec<String> = offsets
+        .iter()
+        .map(|(name, off)| format!("\"{name}\": {off}"))
+        .collect();
+    let kinds: Vec<String> = policies
+        .iter()
+        .map(|(name, kind)| format!("\"{name}\": {}", *kind as u32))
+        .collect();
+    let json = format!(
+        "{{\n  \"abi_version\": {},\n  \"size\": {},\n  \"offsets\": {{ {} }},\n  \"policies\": {{ {} }}\n}}\n",
+        state::ABI_VERSION,
+        o::SIZE,
+        fields.join(", "),
+        kinds.join(", "),
+    );
+    std::fs::create_dir_all(guests::dir()).map_err(|e| e.to_string())?;
+    let path = guests::dir().join("nogrow-state.json");
+    std::fs::write(&path, json).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    Ok(path)
+}
