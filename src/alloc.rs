@@ -15,7 +15,7 @@ use crate::{
     memory::Memory,
     policy::{Policy, PolicyKind, ReserveError},
     source::Heap,
-    state::{Failure, State, Stats},
+    state::{Failure, ReserveStatus, State, Stats},
 };
 
 /// The lock: spin's mutex (on single-threaded wasm32 it never spins).
@@ -31,7 +31,22 @@ pub const MIN_ARENA_BYTES: usize = talc::min_first_heap_size::<WasmBinning>() + 
 
 /// The memory nogrow starts with: a static arena, and optionally the heap the
 /// linker declared.
-#[derive(Debug, Clone, Copy)]
+///
+/// An `Arena` is the one handle to its memory: it is neither `Clone` nor
+/// `Copy`, and giving it to [`Nogrow::new`] moves it, so safe code cannot make
+/// two allocators over one arena:
+///
+/// ```compile_fail,E0382
+/// use core::mem::MaybeUninit;
+/// use nogrow::{Arena, Fail, Nogrow, State, WasmMemory};
+/// static mut ARENA: [MaybeUninit<u8>; 1 << 16] = [MaybeUninit::uninit(); 1 << 16];
+/// static STATE: State = State::new();
+/// // SAFETY: `ARENA` is handed over here and named nowhere else.
+/// let arena = unsafe { Arena::array(&raw mut ARENA) };
+/// let a = Nogrow::new(arena, Fail, WasmMemory, &STATE);
+/// let b = Nogrow::new(arena, Fail, WasmMemory, &STATE); // error: use of moved value
+/// ```
+#[derive(Debug)]
 pub struct Arena {
     base: *mut u8,
     size: usize,
@@ -74,7 +89,19 @@ impl Arena {
     /// Also give the heap the memory the linker declared beyond the module's
     /// static data (`__heap_base..__heap_end` on wasm32; size it with
     /// `-C link-arg=--initial-memory=N`). Using memory that exists is not growth.
+    ///
+    /// On WASI this is a compile-time error unless nogrow's `c-malloc` feature
+    /// is on: wasi-libc's own `malloc` also starts at `__heap_base`, and two
+    /// allocators there corrupt each other's blocks. With the feature, nogrow
+    /// is the module's `malloc` and the linker heap is nogrow's alone.
     pub const fn with_linker_heap(mut self) -> Self {
+        if cfg!(all(target_os = "wasi", not(feature = "c-malloc"))) {
+            panic!(
+                "nogrow: linker_heap on WASI needs nogrow's `c-malloc` feature: wasi-libc's own \
+                 malloc also allocates from __heap_base. Add `features = [\"c-malloc\"]` to the \
+                 nogrow dependency (nogrow then serves malloc), or drop linker_heap"
+            );
+        }
         self.linker_heap = true;
         self
     }
@@ -143,11 +170,10 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
     /// allocator is busy (a host hook called mid-growth) it returns the counter
     /// as is, which that growth has already bumped.
     pub fn generation(&self) -> u32 {
-        if let Some(mut talc) = self.talc.try_lock() {
-            let pages = talc.source.memory.pages();
-            self.state.observe(pages);
+        match self.talc.try_lock() {
+            Some(mut talc) => talc.source.observe_generation(),
+            None => self.state.generation.load(Relaxed),
         }
-        self.state.generation.load(Relaxed)
     }
 
     /// Runs `f` on the allocator's memory under its lock (for tests and
@@ -161,13 +187,14 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
     /// nothing was grown or claimed, and the reason is also in
     /// `State::reserve_status`.
     pub fn reserve(&self, pages: u32) -> Result<usize, ReserveError> {
+        let mut talc = self.lock();
         if P::KIND != PolicyKind::Reserve {
             // Decided at compile time: other policies carry no reserve code.
-            let code = ReserveError::NotReservePolicy.code() as u32;
-            self.state.reserve_status.store(code, Relaxed);
-            return Err(ReserveError::NotReservePolicy);
+            let error = ReserveError::NotReservePolicy;
+            self.state.set_reserve_status(ReserveStatus::Failed(error));
+            return Err(error);
         }
-        Heap::reserve(&mut self.lock(), pages)
+        Heap::reserve(&mut talc, pages)
     }
 
     /// `reserve` as the C ABI returns it: 0 on success, a negative
@@ -177,6 +204,15 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
             Ok(_) => 0,
             Err(e) => e.code(),
         }
+    }
+
+    /// Records, as a failure, a request no block could ever serve (its size
+    /// and alignment do not form a layout).
+    #[cold]
+    pub(crate) fn record_failure(&self, size: usize, align: usize) {
+        let talc = self.lock();
+        self.state
+            .on_failure(size, align, talc.source.owned_bytes());
     }
 
     #[inline(always)]
@@ -240,7 +276,8 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
                 ptr.as_ptr()
             }
             None => {
-                self.state.on_failure(layout.size(), layout.align());
+                let owned = talc.source.owned_bytes();
+                self.state.on_failure(layout.size(), layout.align(), owned);
                 null_mut()
             }
         }
@@ -330,7 +367,8 @@ unsafe impl<P: Policy, M: Memory> GlobalAlloc for Nogrow<P, M> {
             let layout = unsafe { Layout::from_size_align_unchecked(new_size, align) };
             // SAFETY: non-zero size (caller's guarantee).
             let Some(new) = (unsafe { talc.allocate(layout) }) else {
-                self.state.on_failure(new_size, align);
+                let owned = talc.source.owned_bytes();
+                self.state.on_failure(new_size, align, owned);
                 return null_mut(); // the old block is untouched
             };
             let new = new.as_ptr();

@@ -2,6 +2,7 @@
 #![no_std]
 
 mod alloc;
+pub mod c_alloc;
 mod cache;
 pub mod memory;
 pub mod policy;
@@ -39,16 +40,19 @@ pub type DefaultMemory = WasmMemory;
 #[macro_export]
 macro_rules! install {
     (arena: $bytes:expr, linker_heap, policy: $policy:ident $($ctor:tt)*) => {
-        #[global_allocator]
-        static NOGROW: $crate::Nogrow<$crate::$policy> =
-            $crate::arena!($bytes, $crate::$policy $($ctor)*, linker_heap);
+        $crate::arena! {
+            #[global_allocator]
+            static NOGROW: $crate::Nogrow<$crate::$policy> =
+                ($bytes, $crate::$policy $($ctor)*, linker_heap);
+        }
         $crate::export_abi!(NOGROW);
         $crate::policy_section!($crate::$policy);
     };
     (arena: $bytes:expr, policy: $policy:ident $($ctor:tt)*) => {
-        #[global_allocator]
-        static NOGROW: $crate::Nogrow<$crate::$policy> =
-            $crate::arena!($bytes, $crate::$policy $($ctor)*);
+        $crate::arena! {
+            #[global_allocator]
+            static NOGROW: $crate::Nogrow<$crate::$policy> = ($bytes, $crate::$policy $($ctor)*);
+        }
         $crate::export_abi!(NOGROW);
         $crate::policy_section!($crate::$policy);
     };
@@ -72,32 +76,66 @@ macro_rules! policy_section {
     };
 }
 
-/// A [`Nogrow`] over a fresh static arena of `$bytes` bytes, as a constant
-/// expression for a `#[global_allocator]` static:
+/// Declares a `static` [`Nogrow`] over a fresh static arena of `bytes` bytes:
 ///
-/// ```ignore
-/// #[global_allocator]
-/// static ALLOC: nogrow::Nogrow<nogrow::Fail> = nogrow::arena!(4 << 20, nogrow::Fail);
+/// ```
+/// nogrow::arena! {
+///     #[global_allocator]
+///     static ALLOC: nogrow::Nogrow<nogrow::Fail> = (4 << 20, nogrow::Fail);
+/// }
 /// nogrow::export_abi!(ALLOC);
+/// # fn main() { drop(vec![1u8; 64]); assert_eq!(ALLOC.stats().allocs, 1); }
+/// ```
+///
+/// Append `, linker_heap` after the policy to also claim the memory wasm-ld
+/// declared past the static data ([`Arena::with_linker_heap`]).
+///
+/// The macro declares the `static` itself, with the arena inside its
+/// initializer, which the compiler evaluates once: every arena has exactly one
+/// allocator. There is no expression form, since an expression evaluated twice
+/// (in a function called twice) would make two allocators over one arena:
+///
+/// ```compile_fail
+/// fn make() -> nogrow::Nogrow<nogrow::Fail> {
+///     nogrow::arena!(64 << 10, nogrow::Fail) // error: arena! declares a static
+/// }
 /// ```
 #[macro_export]
 macro_rules! arena {
-    ($bytes:expr, $policy:expr, linker_heap) => {
-        $crate::arena!(@make $bytes, $policy, .with_linker_heap())
+    (
+        $(#[$attr:meta])*
+        $vis:vis static $name:ident : $ty:ty = ($bytes:expr, $policy:expr, linker_heap $(,)?);
+    ) => {
+        $crate::arena!(@static [$(#[$attr])*] $vis $name, $ty, $bytes, $policy, .with_linker_heap());
     };
-    ($bytes:expr, $policy:expr) => {
-        $crate::arena!(@make $bytes, $policy,)
+    (
+        $(#[$attr:meta])*
+        $vis:vis static $name:ident : $ty:ty = ($bytes:expr, $policy:expr $(,)?);
+    ) => {
+        $crate::arena!(@static [$(#[$attr])*] $vis $name, $ty, $bytes, $policy,);
     };
-    (@make $bytes:expr, $policy:expr, $($arena:tt)*) => {{
-        const BYTES: usize = $bytes;
-        static mut ARENA: [::core::mem::MaybeUninit<u8>; BYTES] =
-            [::core::mem::MaybeUninit::uninit(); BYTES];
-        static STATE: $crate::State = $crate::State::for_policy(&$policy);
-        // SAFETY: `ARENA` is declared right here and named nowhere else: the
-        // allocator owns it for the program's lifetime.
-        let arena = unsafe { $crate::Arena::array(&raw mut ARENA) };
-        $crate::Nogrow::new(arena $($arena)*, $policy, $crate::WasmMemory, &STATE)
-    }};
+    (@static [$($attr:tt)*] $vis:vis $name:ident, $ty:ty, $bytes:expr, $policy:expr, $($arena:tt)*) => {
+        $($attr)*
+        $vis static $name: $ty = {
+            const BYTES: usize = $bytes;
+            static mut ARENA: [::core::mem::MaybeUninit<u8>; BYTES] =
+                [::core::mem::MaybeUninit::uninit(); BYTES];
+            static STATE: $crate::State = $crate::State::for_policy(&$policy);
+            // SAFETY: `ARENA` is declared inside this static's initializer,
+            // which the compiler evaluates exactly once, and nothing else can
+            // name it: the allocator stored in the static is its only owner,
+            // for the program's lifetime.
+            let arena = unsafe { $crate::Arena::array(&raw mut ARENA) };
+            $crate::Nogrow::new(arena $($arena)*, $policy, $crate::WasmMemory, &STATE)
+        };
+    };
+    ($($other:tt)*) => {
+        ::core::compile_error!(
+            "nogrow::arena! declares the allocator static itself: \
+             `nogrow::arena! { #[global_allocator] static ALLOC: nogrow::Nogrow<nogrow::Fail> = (4 << 20, nogrow::Fail); }` \
+             (append `, linker_heap` after the policy to claim the linker heap too)"
+        );
+    };
 }
 
 /// Exports the C ABI of the allocator `$alloc` (a `static` [`Nogrow`]):
@@ -126,5 +164,79 @@ macro_rules! export_abi {
                 $alloc.reserve_code(pages)
             }
         };
+        $crate::__c_alloc_symbols!($alloc);
     };
+}
+
+/// The C allocation family's symbols over `$alloc` (feature `c-malloc`, wasm
+/// targets); see [`c_alloc`].
+#[cfg(feature = "c-malloc")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __c_alloc_symbols {
+    ($alloc:path) => {
+        #[cfg(target_family = "wasm")]
+        const _: () = {
+            #[unsafe(no_mangle)]
+            extern "C" fn malloc(size: usize) -> *mut u8 {
+                $crate::c_alloc::malloc(&$alloc, size)
+            }
+            #[unsafe(no_mangle)]
+            extern "C" fn __libc_malloc(size: usize) -> *mut u8 {
+                $crate::c_alloc::malloc(&$alloc, size)
+            }
+            #[unsafe(no_mangle)]
+            extern "C" fn calloc(count: usize, size: usize) -> *mut u8 {
+                $crate::c_alloc::calloc(&$alloc, count, size)
+            }
+            #[unsafe(no_mangle)]
+            extern "C" fn __libc_calloc(count: usize, size: usize) -> *mut u8 {
+                $crate::c_alloc::calloc(&$alloc, count, size)
+            }
+            #[unsafe(no_mangle)]
+            extern "C" fn aligned_alloc(align: usize, size: usize) -> *mut u8 {
+                $crate::c_alloc::aligned_alloc(&$alloc, align, size)
+            }
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn posix_memalign(
+                out: *mut *mut u8,
+                align: usize,
+                size: usize,
+            ) -> i32 {
+                // SAFETY: C's contract: `out` points to a writable pointer.
+                unsafe { $crate::c_alloc::posix_memalign(&$alloc, out, align, size) }
+            }
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn free(ptr: *mut u8) {
+                // SAFETY: C's contract: `ptr` is null or a live block of this
+                // family; a header that does not check out aborts.
+                unsafe { $crate::c_alloc::free(&$alloc, ptr) }.unwrap_or_else(|e| e.abort())
+            }
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn __libc_free(ptr: *mut u8) {
+                // SAFETY: as `free`.
+                unsafe { $crate::c_alloc::free(&$alloc, ptr) }.unwrap_or_else(|e| e.abort())
+            }
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn realloc(ptr: *mut u8, size: usize) -> *mut u8 {
+                // SAFETY: as `free`.
+                unsafe { $crate::c_alloc::realloc(&$alloc, ptr, size) }
+                    .unwrap_or_else(|e| e.abort())
+            }
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn malloc_usable_size(ptr: *mut u8) -> usize {
+                // SAFETY: as `free`.
+                unsafe { $crate::c_alloc::malloc_usable_size(&$alloc, ptr) }
+                    .unwrap_or_else(|e| e.abort())
+            }
+        };
+    };
+}
+
+/// Without the `c-malloc` feature: nothing.
+#[cfg(not(feature = "c-malloc"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __c_alloc_symbols {
+    ($alloc:path) => {};
 }

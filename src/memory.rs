@@ -26,6 +26,14 @@ pub const MAX_PAGES_32: usize = 65_536;
 ///   memory that exists and that nothing else in the program uses;
 /// - no method allocates through the global allocator (nogrow calls them while
 ///   holding its lock: an allocation there deadlocks or, in debug builds, panics).
+///
+/// # Threads
+///
+/// nogrow calls a memory's methods only while it holds its lock, from whichever
+/// thread holds it at the time. So an allocator over `M` is shared between
+/// threads (is `Sync`, as a `#[global_allocator]` static must be) only when
+/// `M: Send`; a memory that must stay on one thread (one holding an `Rc`, say)
+/// simply is not `Send`, and an allocator over it cannot be a `static`.
 pub unsafe trait Memory: core::fmt::Debug {
     /// Current size of the memory in pages.
     fn pages(&mut self) -> usize;
@@ -36,6 +44,15 @@ pub unsafe trait Memory: core::fmt::Debug {
 
     /// Pointer to the first byte of page `first`.
     fn region(&mut self, first: usize) -> *mut u8;
+
+    /// Size in pages the memory had when the module was instantiated, if the
+    /// platform can tell (on wasm32, wasm-ld's `__heap_end`, the end of the
+    /// initial memory). nogrow counts growth from there, so growth by anyone
+    /// before its first allocation still bumps the generation. `None`: nogrow
+    /// counts from its first look.
+    fn initial_pages(&mut self) -> Option<usize> {
+        None
+    }
 
     /// Free memory the program was given at link time beyond its static data
     /// (on wasm32, `__heap_base..__heap_end`), if any. Using it is not growth.
@@ -144,6 +161,10 @@ unsafe impl Memory for SliceMemory {
 
     fn region(&mut self, first: usize) -> *mut u8 {
         self.base.wrapping_add(first.saturating_mul(PAGE_SIZE))
+    }
+
+    fn initial_pages(&mut self) -> Option<usize> {
+        Some(self.initial)
     }
 
     fn linker_heap(&mut self) -> Option<(*mut u8, usize)> {

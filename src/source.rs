@@ -12,7 +12,7 @@ use crate::{
     cache::SmallCache,
     memory::{Memory, PAGE_SIZE},
     policy::{Policy, ReserveError, pages_for},
-    state::State,
+    state::{ReserveStatus, State},
 };
 
 /// The talc memory source of a nogrow allocator with policy `P` over memory `M`.
@@ -29,16 +29,25 @@ pub struct Heap<P: Policy, M: Memory> {
     linker_heap: bool,
     initialized: bool,
     reserved: bool,
+    /// Bytes of memory the heap owns (arena + linker heap + grown). The
+    /// state block mirrors it; growth is planned from this, never from the
+    /// block (which anyone can write).
+    owned_bytes: usize,
+    /// Memory size in pages when nogrow last looked (`None`: not yet).
+    seen_pages: Option<usize>,
+    /// The generation counter; the state block mirrors it.
+    generation: u32,
     /// End of the heap that ends where memory ends (extended by growth).
     top: Option<NonNull<u8>>,
     /// Freed small blocks, handed back to talc before any failure or growth.
     pub(crate) cache: SmallCache,
 }
 
-// SAFETY: the arena pointer is owned by the heap (by `Heap::new`'s contract);
-// moving the heap to another thread moves that ownership. `M: Memory` is only
-// used under the allocator's lock.
-unsafe impl<P: Policy, M: Memory> Send for Heap<P, M> {}
+// SAFETY: the arena and heap pointers are owned by the heap (by `Heap::new`'s
+// contract); moving the heap to another thread moves that ownership. The
+// memory is moved with it, which `M: Send` allows (see `Memory`'s thread
+// contract): nogrow uses it only from the thread that holds the lock.
+unsafe impl<P: Policy, M: Memory + Send> Send for Heap<P, M> {}
 
 impl<P: Policy, M: Memory> Heap<P, M> {
     /// A source that will claim `arena_size` bytes at `arena` on first use.
@@ -65,27 +74,72 @@ impl<P: Policy, M: Memory> Heap<P, M> {
             linker_heap,
             initialized: false,
             reserved: false,
+            owned_bytes: 0,
+            seen_pages: None,
+            generation: 0,
             top: None,
             cache: SmallCache::new(),
         }
     }
 
+    /// Looks at the memory size: if it differs from the size nogrow last saw
+    /// (at first, the size the module was instantiated with), memory grew
+    /// behind nogrow's back and the generation goes up once. Returns the size.
+    pub(crate) fn observe(&mut self) -> usize {
+        let pages = self.memory.pages();
+        let seen = match self.seen_pages {
+            Some(seen) => seen,
+            None => self.memory.initial_pages().unwrap_or(pages),
+        };
+        if pages != seen {
+            self.generation = self.generation.wrapping_add(1);
+            self.state.set_generation(self.generation);
+        }
+        self.seen_pages = Some(pages);
+        self.state.set_pages(pages);
+        pages
+    }
+
+    /// [`observe`](Self::observe)s, then returns the generation (and
+    /// rewrites its mirror, in case someone wrote over it).
+    pub(crate) fn observe_generation(&mut self) -> u32 {
+        self.observe();
+        self.state.set_generation(self.generation);
+        self.generation
+    }
+
+    /// nogrow grew memory from `old` to `new` pages: one generation, plus one
+    /// more if someone else had grown it since nogrow last looked.
+    fn record_growth(&mut self, old: usize, new: usize) {
+        let behind_our_back = self.seen_pages.is_some_and(|seen| seen != old);
+        self.generation = self.generation.wrapping_add(1 + u32::from(behind_our_back));
+        self.seen_pages = Some(new);
+        self.state.set_generation(self.generation);
+        self.state.set_pages(new);
+        self.state.on_growth();
+    }
+
+    /// Bytes of memory the heap owns.
+    pub(crate) fn owned_bytes(&self) -> usize {
+        self.owned_bytes
+    }
+
+    fn add_owned(&mut self, bytes: usize) {
+        self.owned_bytes += bytes;
+        self.state.set_owned_bytes(self.owned_bytes);
+    }
+
     /// Pages of memory the heap owns, rounded up (the base of geometric growth).
     fn owned_pages(&self) -> usize {
-        pages_for(self.state.arena_bytes.load(Relaxed))
+        pages_for(self.owned_bytes)
     }
 
     /// Claims the arena (and linker heap) and records the policy.
     fn initialize<B: Binning>(talc: &mut Talc<Self, B>) {
         let this = &mut talc.source;
         this.initialized = true;
-        let state = this.state;
-        state.policy.store(P::KIND as u32, Relaxed);
-        state
-            .limit_pages
-            .store(this.policy.limit_pages() as u32, Relaxed);
-        let pages = this.memory.pages();
-        state.observe(pages);
+        this.state.set_policy(P::KIND, this.policy.limit_pages());
+        let pages = this.observe();
         let (arena, arena_size) = (this.arena, this.arena_size);
         let linker = if this.linker_heap {
             this.memory.linker_heap()
@@ -96,14 +150,14 @@ impl<P: Policy, M: Memory> Heap<P, M> {
         // SAFETY: `Heap::new`'s caller handed the arena over for the program's
         // lifetime; it is claimed exactly once (guarded by `initialized`).
         if unsafe { talc.claim(arena, arena_size) }.is_some() {
-            state.on_claim(arena_size);
+            talc.source.add_owned(arena_size);
         }
         if let Some((base, size)) = linker {
             // SAFETY: `Memory::linker_heap` promises the region exists and is
             // unused; it is claimed exactly once.
             let end = unsafe { talc.claim(base, size) };
             if end.is_some() {
-                state.on_claim(size);
+                talc.source.add_owned(size);
                 // The linker heap ends where memory ended: growth extends it.
                 if base.wrapping_add(size) == talc.source.memory.region(pages) {
                     talc.source.top = end;
@@ -147,9 +201,8 @@ impl<P: Policy, M: Memory> Heap<P, M> {
         };
 
         let this = &mut talc.source;
-        this.state.on_claim(bytes);
-        this.state.bump_growths();
-        this.state.on_growth(new_pages);
+        this.add_owned(bytes);
+        this.record_growth(old, new_pages);
         this.memory.notify_grown(old, new_pages);
         Some(delta)
     }
@@ -161,13 +214,13 @@ impl<P: Policy, M: Memory> Heap<P, M> {
         requested: u32,
     ) -> Result<usize, ReserveError> {
         let result = Self::try_reserve(talc, requested);
-        // 1 once a reserve is in effect; otherwise the last failure's code.
-        let status = &talc.source.state.reserve_status;
-        match result {
-            Ok(_) => status.store(1, Relaxed),
-            Err(e) if status.load(Relaxed) != 1 => status.store(e.code() as u32, Relaxed),
-            Err(_) => {}
-        }
+        // Reserved once a reserve is in effect; otherwise the last failure.
+        let this = &talc.source;
+        this.state.set_reserve_status(match result {
+            Ok(_) => ReserveStatus::Reserved,
+            Err(_) if this.reserved => ReserveStatus::Reserved,
+            Err(e) => ReserveStatus::Failed(e),
+        });
         result
     }
 
@@ -182,7 +235,7 @@ impl<P: Policy, M: Memory> Heap<P, M> {
         if !talc.source.initialized {
             Self::initialize(talc);
         }
-        let current = talc.source.memory.pages();
+        let current = talc.source.observe();
         if current
             .checked_add(pages)
             .is_none_or(|n| n > crate::memory::MAX_PAGES_32)
@@ -253,8 +306,7 @@ impl<P: Policy, M: Memory> Heap<P, M> {
             return Err(());
         }
         let this = &mut talc.source;
-        let memory_pages = this.memory.pages();
-        this.state.observe(memory_pages);
+        let memory_pages = this.observe();
         let (least, preferred) = this
             .policy
             .plan_growth(layout, this.owned_pages(), memory_pages)

@@ -28,8 +28,10 @@ pub const fn policy_record(kind: PolicyKind) -> [u8; 8] {
 #[repr(C)]
 #[derive(Debug)]
 pub struct State {
-    /// +1 after every growth of linear memory (by nogrow, or noticed by
-    /// `nogrow_generation()`). 0 at start. At offset 0.
+    /// +1 after every growth of linear memory nogrow performed, and +1 each
+    /// time nogrow finds memory larger than when it last looked (growth by
+    /// anyone else; the first look compares with the size the module was
+    /// instantiated with). 0 at start. At offset 0.
     pub generation: AtomicU32,
     /// [`ABI_VERSION`].
     pub abi_version: AtomicU32,
@@ -255,40 +257,55 @@ impl State {
     }
 
     #[cold]
-    pub(crate) fn on_failure(&self, size: usize, align: usize) {
+    pub(crate) fn on_failure(&self, size: usize, align: usize, owned_bytes: usize) {
         self.last_fail_size.store(size, Relaxed);
         self.last_fail_align.store(align, Relaxed);
         self.last_fail_in_use
             .store(self.in_use.load(Relaxed), Relaxed);
-        self.last_fail_arena
-            .store(self.arena_bytes.load(Relaxed), Relaxed);
+        self.last_fail_arena.store(owned_bytes, Relaxed);
         bump(&self.failures);
     }
 
-    pub(crate) fn on_claim(&self, bytes: usize) {
-        add(&self.arena_bytes, bytes);
+    // Mirrors of the heap's own bookkeeping (`Heap`), written in one place each.
+
+    pub(crate) fn set_generation(&self, generation: u32) {
+        self.generation.store(generation, Relaxed);
     }
 
-    /// Memory grew (by nogrow or anyone) to `pages`: bump the generation.
-    pub(crate) fn on_growth(&self, pages: usize) {
+    pub(crate) fn set_pages(&self, pages: usize) {
         self.pages.store(pages as u32, Relaxed);
-        bump(&self.generation);
     }
 
-    pub(crate) fn bump_growths(&self) {
+    pub(crate) fn set_owned_bytes(&self, bytes: usize) {
+        self.arena_bytes.store(bytes, Relaxed);
+    }
+
+    pub(crate) fn set_policy(&self, kind: PolicyKind, limit_pages: usize) {
+        self.policy.store(kind as u32, Relaxed);
+        self.limit_pages.store(limit_pages as u32, Relaxed);
+    }
+
+    pub(crate) fn set_reserve_status(&self, status: ReserveStatus) {
+        let code = match status {
+            ReserveStatus::Reserved => 1,
+            ReserveStatus::Failed(e) => e.code() as u32,
+        };
+        self.reserve_status.store(code, Relaxed);
+    }
+
+    /// nogrow grew memory once.
+    pub(crate) fn on_growth(&self) {
         bump(&self.growths);
     }
+}
 
-    /// Notices growth by anyone: if memory is not `pages` pages any more,
-    /// bump the generation. The first observation only records the size.
-    pub(crate) fn observe(&self, pages: usize) {
-        let last = self.pages.load(Relaxed) as usize;
-        if last == 0 {
-            self.pages.store(pages as u32, Relaxed);
-        } else if last != pages {
-            self.on_growth(pages);
-        }
-    }
+/// What the state block's `reserve_status` says after a reserve attempt.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ReserveStatus {
+    /// A reserve is in effect.
+    Reserved,
+    /// The last attempt failed (and none is in effect).
+    Failed(crate::ReserveError),
 }
 
 impl Default for State {

@@ -29,9 +29,13 @@ unsafe extern "C" {
 }
 
 // SAFETY: `memory.grow` hands out fresh pages `old..old+delta` that nothing else
-// uses; `__heap_base..__heap_end` is, by wasm-ld's layout, past all static data
-// and the stack, and nogrow is the global allocator, so nothing else allocates
-// from it. No method allocates.
+// uses. `__heap_base..__heap_end` is, by wasm-ld's layout, past all static data
+// and the stack; the only allocators that take it are a libc `malloc` and
+// nogrow. On WASI, wasi-libc's malloc is linked unless nogrow provides the C
+// allocation family (feature `c-malloc`), and `Arena::with_linker_heap` refuses
+// to compile there without it; with it, a second `malloc` in the module is a
+// duplicate-symbol link error. Elsewhere no libc allocator is linked by the
+// toolchain. No method allocates.
 #[cfg(target_arch = "wasm32")]
 unsafe impl Memory for WasmMemory {
     #[inline]
@@ -54,6 +58,12 @@ unsafe impl Memory for WasmMemory {
     #[inline]
     fn region(&mut self, first: usize) -> *mut u8 {
         core::ptr::with_exposed_provenance_mut(first.wrapping_mul(PAGE_SIZE))
+    }
+
+    fn initial_pages(&mut self) -> Option<usize> {
+        // wasm-ld defines `__heap_end` as the end of the initial memory.
+        let end = &raw const __heap_end as usize;
+        (end != 0).then(|| end.div_ceil(PAGE_SIZE))
     }
 
     fn linker_heap(&mut self) -> Option<(*mut u8, usize)> {
@@ -86,4 +96,20 @@ unsafe impl Memory for WasmMemory {
     fn region(&mut self, _first: usize) -> *mut u8 {
         core::ptr::null_mut()
     }
+}
+
+/// Sets the C `errno` (WASI: through wasi-libc's `__errno_location`); a no-op
+/// where there is no C library.
+#[inline]
+pub(crate) fn set_errno(code: crate::c_alloc::Errno) {
+    #[cfg(all(target_family = "wasm", target_os = "wasi"))]
+    {
+        unsafe extern "C" {
+            fn __errno_location() -> *mut i32;
+        }
+        // SAFETY: wasi-libc's `__errno_location` returns the calling thread's
+        // `errno`, valid for writes for the thread's lifetime.
+        unsafe { *__errno_location() = code.wasi() };
+    }
+    let _ = code;
 }

@@ -3,6 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::alloc::{GlobalAlloc, Layout};
+use std::sync::atomic::Ordering::Relaxed;
 
 use nogrow::{
     Arena, Fail, MIN_ARENA_BYTES, Memory, Nogrow, PAGE_SIZE, Policy, PolicyKind, Reserve,
@@ -463,5 +464,143 @@ fn signal_empties_the_small_block_cache_before_growing() {
         (pages(a), a.stats().growths),
         (1, 0),
         "served by the arena once the cache was emptied, no growth"
+    );
+}
+
+#[test]
+fn growth_before_the_first_allocation_is_counted_from_instantiation() {
+    let a = make(Fail, ARENA, 2, 8);
+    // wasi-libc or the host grows memory before nogrow ever looked.
+    a.with_memory(|m| m.grow(3));
+    assert_eq!(a.state().generation.load(Relaxed), 0, "nobody looked yet");
+    assert!(!alloc(a, 8, 8).is_null());
+    assert_eq!(
+        a.state().generation.load(Relaxed),
+        1,
+        "the first allocation compares with the size at instantiation"
+    );
+    assert_eq!(a.generation(), 1, "nogrow_generation() agrees");
+    assert_eq!(a.stats().pages, 5);
+    assert_eq!(a.stats().growths, 0);
+}
+
+#[test]
+fn growth_by_the_host_between_calls_counts_once_each() {
+    let a = make(Fail, ARENA, 2, 8);
+    assert_eq!(a.generation(), 0, "a look with no growth");
+    a.with_memory(|m| m.grow(1));
+    assert_eq!(a.generation(), 1);
+    assert!(!alloc(a, 8, 8).is_null());
+    assert_eq!(a.generation(), 1);
+    a.with_memory(|m| m.grow(1));
+    assert!(!alloc(a, 8, 8).is_null());
+    assert_eq!(a.generation(), 2);
+    assert_eq!(a.generation(), 2, "looking again counts nothing");
+}
+
+#[test]
+fn growth_by_someone_else_right_before_nogrow_grows_counts_both() {
+    let a = make(Signal::new(), ARENA, 2, 16);
+    assert!(!alloc(a, 8, 8).is_null());
+    a.with_memory(|m| m.grow(1));
+    assert!(!alloc(a, 3 * PAGE_SIZE, 8).is_null(), "Signal grows");
+    assert_eq!(a.stats().growths, 1);
+    assert_eq!(a.generation(), 2, "one for the host, one for nogrow");
+}
+
+/// A memory whose host grows it once more from inside the growth hook, as a
+/// `memory_grown` import that calls `memory.grow` would.
+#[derive(Debug)]
+struct HookGrows {
+    inner: SliceMemory,
+    grown_in_hook: bool,
+}
+
+// SAFETY: every method forwards to `SliceMemory`; the page grown in the hook
+// is never offered to the heap (nogrow only claims what its own `grow` call
+// returned), so it is "someone else's" growth. Nothing allocates.
+unsafe impl Memory for HookGrows {
+    fn pages(&mut self) -> usize {
+        self.inner.pages()
+    }
+    fn grow(&mut self, delta: usize) -> Option<usize> {
+        self.inner.grow(delta)
+    }
+    fn region(&mut self, first: usize) -> *mut u8 {
+        self.inner.region(first)
+    }
+    fn initial_pages(&mut self) -> Option<usize> {
+        self.inner.initial_pages()
+    }
+    fn notify_grown(&mut self, old_pages: usize, new_pages: usize) {
+        self.inner.notify_grown(old_pages, new_pages);
+        if !self.grown_in_hook {
+            self.grown_in_hook = true;
+            self.inner.grow(1);
+        }
+    }
+}
+
+#[test]
+fn growth_inside_the_growth_hook_is_counted_once() {
+    let arena_mem: &'static mut [u8] = vec![0u8; ARENA].leak();
+    let region: &'static mut [u8] = vec![0u8; 16 * PAGE_SIZE].leak();
+    let state: &'static State = Box::leak(Box::new(State::new()));
+    // SAFETY: leaked regions, owned by the allocator from here on.
+    let (arena, memory) = unsafe {
+        (
+            Arena::from_raw(arena_mem.as_mut_ptr(), ARENA),
+            SliceMemory::new(region.as_mut_ptr(), 2, 16),
+        )
+    };
+    let memory = HookGrows {
+        inner: memory,
+        grown_in_hook: false,
+    };
+    let a = Box::leak(Box::new(Nogrow::new(arena, Signal::new(), memory, state)));
+    let layout = Layout::from_size_align(3 * PAGE_SIZE, 8).unwrap();
+    // SAFETY: non-zero size.
+    assert!(!unsafe { a.alloc(layout) }.is_null());
+    assert_eq!(a.stats().growths, 1);
+    assert_eq!(state.generation.load(Relaxed), 1, "nogrow's own growth");
+    assert_eq!(
+        a.generation(),
+        2,
+        "plus the hook's, noticed at the next look"
+    );
+    assert_eq!(a.generation(), 2);
+}
+
+#[test]
+fn overwriting_the_state_block_does_not_change_what_the_allocator_does() {
+    let plain = make(Signal::new(), ARENA, 2, 64);
+    let tampered = make(Signal::new(), ARENA, 2, 64);
+    let scribble = |s: &State| {
+        s.generation.store(77, Relaxed);
+        s.pages.store(9999, Relaxed);
+        s.arena_bytes.store(0, Relaxed);
+        s.reserve_status.store(1, Relaxed);
+        s.limit_pages.store(1, Relaxed);
+        s.policy.store(0, Relaxed);
+    };
+    for i in 0..8 {
+        scribble(tampered.state());
+        let size = (i + 1) * 3 * PAGE_SIZE;
+        let (p, q) = (alloc(plain, size, 8), alloc(tampered, size, 8));
+        assert_eq!(p.is_null(), q.is_null());
+        assert_eq!(pages(plain), pages(tampered), "the same growth plan");
+    }
+    assert_eq!(plain.stats().growths, tampered.stats().growths);
+    assert_eq!(plain.generation(), tampered.generation());
+    assert!(plain.last_failure().is_some(), "the run reached the limit");
+    assert_eq!(
+        plain.last_failure(),
+        tampered.last_failure(),
+        "failure records (heap size included) come from the heap's own count"
+    );
+    assert_eq!(
+        tampered.reserve(1),
+        Err(ReserveError::NotReservePolicy),
+        "a scribbled reserve status is not believed"
     );
 }

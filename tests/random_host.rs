@@ -122,6 +122,7 @@ fn run_host<P: Policy>(policy: P, state: &'static State, setup: Setup, seed: u64
         memory_pages: None,
         full_check_every: 97,
         whole_arena_slack: Some(WHOLE_ARENA_SLACK),
+        c_per_mille: 200,
     };
     let run =
         common::run(&alloc, &cfg, &mut Rng(seed)).unwrap_or_else(|e| panic!("seed {seed}: {e}"));

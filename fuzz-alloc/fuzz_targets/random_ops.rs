@@ -104,6 +104,7 @@ fn run<P: Policy>(policy: P, refuse_after: Option<usize>, limit: Option<usize>, 
         memory_pages: None,
         full_check_every: 31,
         whole_arena_slack: Some(MIN_ARENA_BYTES),
+        c_per_mille: 200,
     };
     let run = common::run(&alloc, &cfg, &mut Bytes(choices)).unwrap_or_else(|e| panic!("{e}"));
     common::finish(run).unwrap_or_else(|e| panic!("{e}"));

@@ -21,7 +21,9 @@ use core::alloc::{GlobalAlloc, Layout};
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-use nogrow::{Memory, Nogrow, PAGE_SIZE, Policy, Stats, policy::bytes_needed, policy::pages_for};
+use nogrow::{
+    Memory, Nogrow, PAGE_SIZE, Policy, Stats, c_alloc, policy::bytes_needed, policy::pages_for,
+};
 
 /// Where random decisions come from.
 pub trait Choices {
@@ -86,6 +88,12 @@ pub struct Config {
     pub full_check_every: u64,
     /// At the end, allocate `arena length - slack` bytes: must succeed.
     pub whole_arena_slack: Option<usize>,
+    /// Chance, per thousand allocations, that a block is made by the C
+    /// allocation family (`malloc`, `calloc`, `aligned_alloc`,
+    /// `posix_memalign`); such blocks are then resized with C `realloc` and
+    /// freed with C `free`, mixed with Rust's blocks. 0: none (and the
+    /// random sequence is the one of a Rust-only run).
+    pub c_per_mille: u32,
 }
 
 /// What a run did.
@@ -112,15 +120,18 @@ pub struct Report {
     pub pages: usize,
     /// Growths performed during the run.
     pub growths: u32,
+    /// Blocks made by the C allocation family.
+    pub c_allocs: u64,
 }
 
 impl core::fmt::Display for Report {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
             f,
-            "ops={} allocs={} frees={} reallocs={} failures={} huge_ok={} peak_live={} peak_blocks={} peak_pages={} growths={}",
+            "ops={} allocs={} (C {}) frees={} reallocs={} failures={} huge_ok={} peak_live={} peak_blocks={} peak_pages={} growths={}",
             self.ops,
             self.allocs,
+            self.c_allocs,
             self.frees,
             self.reallocs,
             self.failures,
@@ -139,11 +150,28 @@ struct Block {
     size: usize,
     align: usize,
     tag: u32,
+    /// Made by the C allocation family (freed with C `free`).
+    c: bool,
+}
+
+/// The layout the allocator sees for a C block of `size` bytes aligned to
+/// `align`: the block plus its header space below the pointer.
+fn c_layout(size: usize, align: usize) -> (usize, usize) {
+    let align = align.max(c_alloc::MALLOC_ALIGN);
+    (size + align.max(c_alloc::HEADER_SPACE), align)
 }
 
 impl Block {
     fn addr(&self) -> usize {
         self.ptr.addr()
+    }
+    /// Bytes the allocator counts in `in_use` for this block.
+    fn accounted(&self) -> usize {
+        if self.c {
+            c_layout(self.size, self.align).0
+        } else {
+            self.size
+        }
     }
     fn end(&self) -> usize {
         self.addr() + self.size
@@ -310,7 +338,7 @@ impl<P: Policy, M: Memory> Model<'_, P, M> {
             "model storage must not grow"
         );
         self.live.insert(at, b);
-        self.live_bytes += b.size;
+        self.live_bytes += b.accounted();
         self.report.peak_live = self.report.peak_live.max(self.live_bytes);
         self.report.peak_blocks = self.report.peak_blocks.max(self.live.len());
         self.peak_in_use = self.peak_in_use.max(self.base.in_use + self.live_bytes);
@@ -480,6 +508,10 @@ impl<P: Policy, M: Memory> Model<'_, P, M> {
         let size = self.pick_size(c)?;
         let align = Self::pick_align(c)?;
         let zeroed = c.next()? % 4 == 0;
+        if self.cfg.c_per_mille > 0 && c.next()? % 1000 < self.cfg.c_per_mille {
+            let how = c.next()?;
+            return Some(self.do_c_alloc(size, align, how));
+        }
         let layout = Layout::from_size_align(size, align).expect("valid layout");
         Some((|| {
             // SAFETY: `size >= 1`.
@@ -505,6 +537,7 @@ impl<P: Policy, M: Memory> Model<'_, P, M> {
                 size,
                 align,
                 tag,
+                c: false,
             };
             stamp(&b);
             let at = self.admit(b)?;
@@ -512,17 +545,69 @@ impl<P: Policy, M: Memory> Model<'_, P, M> {
         })())
     }
 
+    /// A block from the C allocation family: `how` picks `malloc`, `calloc`,
+    /// `aligned_alloc` or `posix_memalign`, and sometimes a zero size.
+    fn do_c_alloc(&mut self, size: usize, align: usize, how: u32) -> Result<(), Violation> {
+        let size = if how % 16 == 0 { 0 } else { size };
+        let (ptr, align, zeroed) = match how / 16 % 4 {
+            0 => (c_alloc::malloc(self.alloc, size), 1, false),
+            1 => (c_alloc::calloc(self.alloc, 1, size), 1, true),
+            2 => (
+                c_alloc::aligned_alloc(self.alloc, align, size),
+                align,
+                false,
+            ),
+            _ => {
+                let align = align.max(size_of::<usize>());
+                let mut out = core::ptr::null_mut();
+                // SAFETY: `out` is a local pointer, valid for a write.
+                let code = unsafe { c_alloc::posix_memalign(self.alloc, &mut out, align, size) };
+                check!(
+                    self.op,
+                    (code == 0) != out.is_null(),
+                    "posix_memalign returned {code} with {out:?}"
+                );
+                (out, align, false)
+            }
+        };
+        let (under_size, under_align) = c_layout(size, align);
+        if ptr.is_null() {
+            self.report.failures += 1;
+            return self.check_failure(under_size, under_align);
+        }
+        self.report.allocs += 1;
+        self.report.c_allocs += 1;
+        if zeroed {
+            verify_zeroed(self.op, ptr, size)?;
+        }
+        // SAFETY: `ptr` is a live C block of this allocator.
+        let usable = unsafe { c_alloc::malloc_usable_size(self.alloc, ptr) };
+        check!(
+            self.op,
+            usable == Ok(size),
+            "malloc_usable_size of a {size}-byte block is {usable:?}"
+        );
+        let tag = self.next_tag;
+        self.next_tag = self.next_tag.wrapping_add(0x9E37_79B9);
+        let b = Block {
+            ptr,
+            size,
+            align: align.max(c_alloc::MALLOC_ALIGN),
+            tag,
+            c: true,
+        };
+        stamp(&b);
+        let at = self.admit(b)?;
+        self.check_neighbours(at)
+    }
+
     fn do_free(&mut self, c: &mut impl Choices) -> Option<Result<(), Violation>> {
         let at = c.next()? as usize % self.live.len();
         Some((|| {
             let b = self.live.remove(at);
             verify(self.op, &b, false, usize::MAX)?;
-            self.live_bytes -= b.size;
-            // SAFETY: `b` is live and was allocated by this allocator with this layout.
-            unsafe {
-                self.alloc
-                    .dealloc(b.ptr, Layout::from_size_align_unchecked(b.size, b.align))
-            };
+            self.live_bytes -= b.accounted();
+            free_block(self.alloc, &b).map_err(|e| format!("op {}: {e}", self.op))?;
             self.report.frees += 1;
             self.check_neighbours(at)
         })())
@@ -540,24 +625,35 @@ impl<P: Policy, M: Memory> Model<'_, P, M> {
         };
         Some((|| {
             verify(self.op, &old, false, usize::MAX)?;
-            // SAFETY: `old` is live, allocated here with this layout; `new_size`
-            // is non-zero and far below isize::MAX.
-            let ptr = unsafe {
-                self.alloc.realloc(
-                    old.ptr,
-                    Layout::from_size_align_unchecked(old.size, old.align),
-                    new_size,
-                )
+            let ptr = if old.c {
+                // SAFETY: `old` is a live C block of this allocator.
+                unsafe { c_alloc::realloc(self.alloc, old.ptr, new_size) }
+                    .map_err(|e| format!("op {}: C realloc refused a live block: {e:?}", self.op))?
+            } else {
+                // SAFETY: `old` is live, allocated here with this layout;
+                // `new_size` is non-zero and far below isize::MAX.
+                unsafe {
+                    self.alloc.realloc(
+                        old.ptr,
+                        Layout::from_size_align_unchecked(old.size, old.align),
+                        new_size,
+                    )
+                }
             };
             if ptr.is_null() {
                 self.report.failures += 1;
-                self.check_failure(new_size, old.align)?;
+                if old.c {
+                    let (size, align) = c_layout(new_size, old.align);
+                    self.check_failure(size, align)?;
+                } else {
+                    self.check_failure(new_size, old.align)?;
+                }
                 // The old block must be untouched.
                 return verify(self.op, &old, false, usize::MAX);
             }
             self.report.reallocs += 1;
             self.live.remove(at);
-            self.live_bytes -= old.size;
+            self.live_bytes -= old.accounted();
             let b = Block {
                 ptr,
                 size: new_size,
@@ -605,6 +701,19 @@ impl<P: Policy, M: Memory> Model<'_, P, M> {
                 self.check_stats()
             }
         }))
+    }
+}
+
+/// Frees a live block the way it was made (C `free` or Rust's `dealloc`).
+fn free_block<P: Policy, M: Memory>(alloc: &Nogrow<P, M>, b: &Block) -> Result<(), Violation> {
+    if b.c {
+        // SAFETY: `b` is a live C block of this allocator.
+        unsafe { c_alloc::free(alloc, b.ptr) }
+            .map_err(|e| format!("C free refused a live block: {e:?}"))
+    } else {
+        // SAFETY: `b` is live and was allocated by this allocator with this layout.
+        unsafe { alloc.dealloc(b.ptr, Layout::from_size_align_unchecked(b.size, b.align)) };
+        Ok(())
     }
 }
 
@@ -703,12 +812,8 @@ pub fn finish<P: Policy, M: Memory>(run: Run<'_, P, M>) -> Result<Report, Violat
     m.op = u64::MAX;
     while let Some(b) = m.live.pop() {
         verify(m.op, &b, false, usize::MAX)?;
-        m.live_bytes -= b.size;
-        // SAFETY: `b` is live and was allocated by this allocator with this layout.
-        unsafe {
-            m.alloc
-                .dealloc(b.ptr, Layout::from_size_align_unchecked(b.size, b.align))
-        };
+        m.live_bytes -= b.accounted();
+        free_block(m.alloc, &b)?;
         m.report.frees += 1;
     }
     m.full_check()?;
@@ -760,6 +865,7 @@ pub fn finish<P: Policy, M: Memory>(run: Run<'_, P, M>) -> Result<Report, Violat
             size,
             align: 8,
             tag: 7,
+            c: false,
         };
         stamp(&b);
         verify(op, &b, false, usize::MAX)?;

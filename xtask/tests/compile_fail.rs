@@ -3,7 +3,34 @@
 
 use std::{path::PathBuf, process::Command};
 
+/// A guest type whose memory is not `Send` (a raw pointer inside).
+const NOT_SEND_MEMORY: &str = r#"
+use nogrow::{Arena, Fail, Memory, Nogrow, State};
+#[derive(Debug)]
+pub struct NotSend(*const u8);
+// SAFETY: never grows, offers no region.
+unsafe impl Memory for NotSend {
+    fn pages(&mut self) -> usize { 0 }
+    fn grow(&mut self, _: usize) -> Option<usize> { None }
+    fn region(&mut self, _: usize) -> *mut u8 { core::ptr::null_mut() }
+}
+static STATE: State = State::new();
+static mut ARENA: [core::mem::MaybeUninit<u8>; 1 << 16] = [core::mem::MaybeUninit::uninit(); 1 << 16];
+pub static ALLOC: Nogrow<Fail, NotSend> =
+    Nogrow::new(unsafe { Arena::array(&raw mut ARENA) }, Fail, NotSend(core::ptr::null()), &STATE);
+"#;
+
 const CASES: &[(&str, &str, &str)] = &[
+    (
+        "arena_as_an_expression",
+        "pub fn make() -> nogrow::Nogrow<nogrow::Fail> { nogrow::arena!(64 << 10, nogrow::Fail) }",
+        "nogrow::arena! declares the allocator static itself",
+    ),
+    (
+        "allocator_over_a_memory_that_is_not_send",
+        NOT_SEND_MEMORY,
+        "cannot be sent between threads safely",
+    ),
     (
         "arena_too_small",
         "nogrow::install!(arena: 64, policy: Fail);",
@@ -32,6 +59,12 @@ const CASES: &[(&str, &str, &str)] = &[
 ];
 
 fn check(name: &str, body: &str) -> (bool, String) {
+    check_for(name, body, None, "")
+}
+
+/// `cargo check` of a one-file guest for `target` (host if `None`) with
+/// nogrow `features` (a TOML list body, e.g. `"\"c-malloc\""`).
+fn check_for(name: &str, body: &str, target: Option<&str>, features: &str) -> (bool, String) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let dir = root.join("target/compile-fail").join(name);
     std::fs::create_dir_all(dir.join("src")).unwrap();
@@ -40,15 +73,19 @@ fn check(name: &str, body: &str) -> (bool, String) {
         dir.join("Cargo.toml"),
         format!(
             "[package]\nname = \"cf-{}\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n\
-             [dependencies]\nnogrow = {{ path = {:?} }}\n\n[workspace]\n",
+             [dependencies]\nnogrow = {{ path = {:?}, features = [{features}] }}\n\n[workspace]\n",
             name.replace('_', "-"),
             nogrow.display().to_string()
         ),
     )
     .unwrap();
     std::fs::write(dir.join("src/lib.rs"), format!("{body}\n")).unwrap();
-    let out = Command::new(env!("CARGO"))
-        .args(["check", "--quiet", "--offline"])
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["check", "--quiet", "--offline"]);
+    if let Some(target) = target {
+        cmd.args(["--target", target]);
+    }
+    let out = cmd
         .env("CARGO_TARGET_DIR", root.join("target/compile-fail/target"))
         .current_dir(&dir)
         .output()
@@ -77,6 +114,29 @@ fn a_sound_configuration_compiles() {
     let (ok, stderr) = check(
         "sound",
         "nogrow::install!(arena: 1 << 16, policy: Signal::new().limit_pages(16));",
+    );
+    assert!(ok, "{stderr}");
+}
+
+#[test]
+fn linker_heap_on_wasi_needs_nogrow_to_be_the_c_allocator() {
+    let body = "nogrow::install!(arena: 1 << 16, linker_heap, policy: Fail);";
+    let (ok, stderr) = check_for("wasi_linker_heap", body, Some("wasm32-wasip1"), "");
+    assert!(
+        !ok,
+        "linker_heap compiled on WASI next to wasi-libc's malloc"
+    );
+    let message = "linker_heap on WASI needs nogrow's `c-malloc` feature";
+    assert!(
+        stderr.contains(message),
+        "expected {message:?} in:\n{stderr}"
+    );
+    // The control: with nogrow as the C allocator it is allowed.
+    let (ok, stderr) = check_for(
+        "wasi_linker_heap_c_malloc",
+        body,
+        Some("wasm32-wasip1"),
+        "\"c-malloc\"",
     );
     assert!(ok, "{stderr}");
 }

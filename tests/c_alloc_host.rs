@@ -1,0 +1,207 @@
+//! The C allocation family (`nogrow::c_alloc`) on the host, over a fake
+//! memory: what C specifies, what wasi-libc does where C leaves a choice, and
+//! the bad pointers a C program can pass. Runs under `cargo test` and Miri.
+//! (Mixed C and Rust blocks under the random-operation model: `random_host`.)
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::alloc::{GlobalAlloc, Layout};
+
+use nogrow::{
+    Arena, Fail, Nogrow, PAGE_SIZE, Signal, SliceMemory, State,
+    c_alloc::{self, Errno, HEADER_SPACE, InvalidPointer, MALLOC_ALIGN},
+};
+
+const ARENA: usize = 64 * 1024;
+
+fn make<P: nogrow::Policy>(policy: P) -> &'static Nogrow<P, SliceMemory> {
+    let arena_mem: &'static mut [u8] = vec![0u8; ARENA].leak();
+    let region: &'static mut [u8] = vec![0u8; 4 * PAGE_SIZE].leak();
+    let state: &'static State = Box::leak(Box::new(State::new()));
+    // SAFETY: both regions are leaked, so they live for the program and
+    // nothing else can name them.
+    let (arena, memory) = unsafe {
+        (
+            Arena::from_raw(arena_mem.as_mut_ptr(), ARENA),
+            SliceMemory::new(region.as_mut_ptr(), 1, 4),
+        )
+    };
+    Box::leak(Box::new(Nogrow::new(arena, policy, memory, state)))
+}
+
+#[test]
+fn malloc_zero_returns_distinct_aligned_freeable_pointers() {
+    let a = make(Fail);
+    let (p, q) = (c_alloc::malloc(a, 0), c_alloc::malloc(a, 0));
+    assert!(!p.is_null() && !q.is_null() && p != q);
+    assert_eq!(p.addr() % MALLOC_ALIGN, 0);
+    // SAFETY: live C blocks of `a`.
+    unsafe {
+        assert_eq!(c_alloc::malloc_usable_size(a, p), Ok(0));
+        c_alloc::free(a, p).unwrap();
+        c_alloc::free(a, q).unwrap();
+    }
+    assert_eq!(a.stats().in_use, 0);
+    assert_eq!(a.stats().allocs, a.stats().frees);
+}
+
+#[test]
+fn c_blocks_are_counted_with_their_header_and_come_back_to_zero() {
+    let a = make(Fail);
+    let p = c_alloc::malloc(a, 100);
+    assert_eq!(a.stats().in_use, 100 + HEADER_SPACE);
+    let q = c_alloc::aligned_alloc(a, 4096, 10);
+    assert_eq!(q.addr() % 4096, 0);
+    assert_eq!(a.stats().in_use, 100 + HEADER_SPACE + 10 + 4096);
+    // SAFETY: live C blocks of `a`.
+    unsafe {
+        c_alloc::free(a, p).unwrap();
+        c_alloc::free(a, q).unwrap();
+    }
+    assert_eq!(a.stats().in_use, 0);
+}
+
+#[test]
+fn calloc_zeroes_and_refuses_an_overflowing_product() {
+    let a = make(Fail);
+    let p = c_alloc::calloc(a, 10, 100);
+    assert!(
+        // SAFETY: a live block of 1000 bytes.
+        unsafe { std::slice::from_raw_parts(p, 1000) }
+            .iter()
+            .all(|&b| b == 0)
+    );
+    assert!(c_alloc::calloc(a, usize::MAX / 2, 3).is_null());
+    assert_eq!(a.stats().failures, 1, "the impossible request is recorded");
+    // SAFETY: a live C block of `a`.
+    unsafe { c_alloc::free(a, p).unwrap() };
+}
+
+#[test]
+fn huge_requests_return_null_record_the_failure_and_claim_nothing() {
+    let a = make(Fail);
+    for size in [usize::MAX, usize::MAX - 8, isize::MAX as usize, ARENA * 2] {
+        assert!(c_alloc::malloc(a, size).is_null(), "{size}");
+        let f = a.last_failure().unwrap();
+        assert!(f.size >= size.min(isize::MAX as usize), "{size}: {f:?}");
+    }
+    assert_eq!(a.stats().failures, 4);
+    assert_eq!(a.stats().in_use, 0);
+}
+
+#[test]
+fn realloc_of_null_is_malloc_and_realloc_to_zero_keeps_a_minimal_block() {
+    let a = make(Fail);
+    // SAFETY: null, then live C blocks of `a`.
+    unsafe {
+        let p = c_alloc::realloc(a, std::ptr::null_mut(), 40).unwrap();
+        assert!(!p.is_null());
+        assert_eq!(a.stats().allocs, 1);
+        p.write_bytes(0x5A, 40);
+        let q = c_alloc::realloc(a, p, 4000).unwrap();
+        assert!((0..40).all(|i| q.add(i).read() == 0x5A), "contents kept");
+        let z = c_alloc::realloc(a, q, 0).unwrap();
+        assert!(!z.is_null(), "wasi-libc's dlmalloc returns a minimal block");
+        assert_eq!(c_alloc::malloc_usable_size(a, z), Ok(0));
+        assert_eq!(a.stats().in_use, HEADER_SPACE);
+        c_alloc::free(a, z).unwrap();
+    }
+    assert_eq!(a.stats().in_use, 0);
+}
+
+#[test]
+fn a_failed_realloc_leaves_the_block_live_and_intact() {
+    let a = make(Fail);
+    // SAFETY: live C blocks of `a`.
+    unsafe {
+        let p = c_alloc::malloc(a, 64);
+        p.write_bytes(0xC3, 64);
+        assert!(c_alloc::realloc(a, p, ARENA * 4).unwrap().is_null());
+        assert!(c_alloc::realloc(a, p, usize::MAX).unwrap().is_null());
+        assert!((0..64).all(|i| p.add(i).read() == 0xC3));
+        assert_eq!(c_alloc::malloc_usable_size(a, p), Ok(64));
+        c_alloc::free(a, p).unwrap();
+    }
+    assert_eq!(a.stats().failures, 2);
+}
+
+#[test]
+fn realloc_keeps_an_over_aligned_blocks_alignment() {
+    let a = make(Signal::new());
+    // SAFETY: live C blocks of `a`.
+    unsafe {
+        let p = c_alloc::aligned_alloc(a, 256, 8);
+        let q = c_alloc::realloc(a, p, 20_000).unwrap();
+        assert_eq!(q.addr() % 256, 0);
+        c_alloc::free(a, q).unwrap();
+    }
+}
+
+#[test]
+fn invalid_alignments_are_rejected_as_c_specifies() {
+    let a = make(Fail);
+    for align in [0, 3, 24, 100] {
+        assert!(c_alloc::aligned_alloc(a, align, 8).is_null(), "{align}");
+    }
+    let mut out = std::ptr::null_mut();
+    for align in [0, 3, 24, size_of::<usize>() / 2] {
+        // SAFETY: `out` is a local pointer.
+        let code = unsafe { c_alloc::posix_memalign(a, &mut out, align, 8) };
+        assert_eq!(code, Errno::Invalid.wasi(), "{align}");
+        assert!(out.is_null(), "left alone");
+    }
+    // SAFETY: as above.
+    let code = unsafe { c_alloc::posix_memalign(a, &mut out, 1 << 20, 8) };
+    assert_eq!(code, Errno::NoMemory.wasi(), "beyond the arena");
+    // SAFETY: as above.
+    assert_eq!(unsafe { c_alloc::posix_memalign(a, &mut out, 64, 8) }, 0);
+    assert_eq!(out.addr() % 64, 0);
+    assert_eq!(a.stats().in_use, 8 + 64, "no block leaked by the refusals");
+    // SAFETY: a live C block of `a`.
+    unsafe { c_alloc::free(a, out).unwrap() };
+}
+
+#[test]
+fn free_of_null_does_nothing() {
+    let a = make(Fail);
+    // SAFETY: null is always allowed.
+    unsafe { c_alloc::free(a, std::ptr::null_mut()).unwrap() };
+    assert_eq!(a.stats().frees, 0);
+}
+
+#[test]
+fn a_second_free_of_a_block_is_caught_and_frees_nothing() {
+    let a = make(Fail);
+    let p = c_alloc::malloc(a, 32);
+    let keep = c_alloc::malloc(a, 32); // so the freed block is not re-used
+    // SAFETY: `p` is live the first time. The second call is the C mistake
+    // under test: its header bytes are still readable arena memory.
+    unsafe {
+        c_alloc::free(a, p).unwrap();
+        let frees = a.stats().frees;
+        assert_eq!(c_alloc::free(a, p), Err(InvalidPointer(p)));
+        assert_eq!(c_alloc::realloc(a, p, 8), Err(InvalidPointer(p)));
+        assert_eq!(a.stats().frees, frees, "nothing freed twice");
+        c_alloc::free(a, keep).unwrap();
+    }
+}
+
+#[test]
+fn pointers_the_family_did_not_hand_out_are_caught() {
+    let a = make(Fail);
+    let layout = Layout::from_size_align(256, 16).unwrap();
+    // SAFETY: non-zero size; a Rust block, zeroed so its bytes are readable.
+    let rust = unsafe { a.alloc_zeroed(layout) };
+    let c = c_alloc::malloc(a, 64);
+    // SAFETY: every pointer below points into live, readable blocks; none is
+    // a C block (the mistakes under test).
+    unsafe {
+        assert!(c_alloc::free(a, rust.add(64)).is_err(), "a Rust block");
+        assert!(c_alloc::free(a, c.add(16)).is_err(), "inside a C block");
+        assert!(c_alloc::free(a, c.add(1)).is_err(), "misaligned");
+        assert!(c_alloc::malloc_usable_size(a, rust.add(32)).is_err());
+        assert_eq!(c_alloc::malloc_usable_size(a, c), Ok(64));
+        c_alloc::free(a, c).unwrap();
+        a.dealloc(rust, layout);
+    }
+    assert_eq!(a.stats().in_use, 0);
+}
