@@ -111,3 +111,38 @@ test('host-notify: the host hook runs once per growth, after the generation bump
     assert.equal(c.gen, i + 1, 'the generation was bumped before the hook ran');
   });
 });
+
+test('growth by the host before the first call is counted from instantiation', async () => {
+  const e = await load('heavy-fail');
+  e.memory.grow(2); // before nogrow ever ran
+  e.heavy(100); // the first allocation looks at memory
+  assert.equal(state(e)[0], 1, 'the state block already says one change');
+  assert.equal(e.nogrow_generation(), 1, 'and nogrow_generation() agrees');
+  e.memory.grow(1); // between two calls
+  e.heavy(100);
+  assert.equal(e.nogrow_generation(), 2, 'each growth between calls once');
+  assert.equal(e.nogrow_generation(), 2);
+  assert.equal(state(e)[11], 0, 'nogrow itself never grew');
+});
+
+test('host-notify: growth by the host inside the hook is counted once, at the next look', async () => {
+  let e;
+  let grewInHook = false;
+  const bytes = readFileSync(new URL('heavy-signal-notify.wasm', dir));
+  const { instance } = await WebAssembly.instantiate(bytes, {
+    nogrow: {
+      memory_grown() {
+        if (!grewInHook) {
+          grewInHook = true;
+          e.memory.grow(1);
+        }
+      },
+    },
+  });
+  e = instance.exports;
+  e.heavy(6000);
+  const growths = state(e)[11];
+  assert.ok(grewInHook && growths >= 1);
+  assert.equal(e.nogrow_generation(), growths + 1, "nogrow's growths plus the hook's one");
+  assert.equal(e.nogrow_generation(), growths + 1);
+});
