@@ -84,7 +84,11 @@ macro_rules! policy_section {
 ///     static ALLOC: nogrow::Nogrow<nogrow::Fail> = (4 << 20, nogrow::Fail);
 /// }
 /// nogrow::export_abi!(ALLOC);
-/// # fn main() { drop(vec![1u8; 64]); assert_eq!(ALLOC.stats().allocs, 1); }
+/// # fn main() {
+/// let before = ALLOC.stats().allocs;
+/// drop(vec![1u8; 64]);
+/// assert_eq!(ALLOC.stats().allocs, before + 1);
+/// # }
 /// ```
 ///
 /// Append `, linker_heap` after the policy to also claim the memory wasm-ld
