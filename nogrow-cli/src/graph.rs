@@ -66,7 +66,9 @@ impl Reach {
                 }
             }
         };
-        if indirect && m.host_reaches_tables && !roots.is_empty() {
+        // The host calls through a table it holds even when the module
+        // exports no function and has no start.
+        if indirect && m.host_reaches_tables {
             take_indirect(&mut via, &mut queue);
             took_indirect = true;
         }

@@ -92,6 +92,20 @@ fn table_entry_without_indirect_call_or_exported_table_is_unreachable() {
 }
 
 #[test]
+fn exported_table_makes_its_functions_reachable_without_any_exported_function() {
+    let r = check(&wasm(
+        r#"(module
+          (memory 1)
+          (table (export "t") 1 funcref)
+          (elem (i32.const 0) $g)
+          (func $g (result i32) i32.const 1 memory.grow))"#,
+    ))
+    .unwrap();
+    assert!(r.grows[0].reachable && r.grows[0].via_indirect);
+    assert_eq!(r.verdict, Verdict::CanGrowImplicitly);
+}
+
+#[test]
 fn ref_func_target_is_an_indirect_call_target() {
     let r = check(&wasm(
         r#"(module
