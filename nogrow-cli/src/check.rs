@@ -1,5 +1,6 @@
 //! `nogrow check`: can this module grow its memory, and if so, only through
-//! nogrow's signalled growth path?
+//! nogrow's signalled growth path? And, as a separate verdict, can it grow a
+//! table (see [`crate::tables`])?
 
 use std::fmt::Write as _;
 
@@ -8,6 +9,7 @@ use serde_json::{Value, json};
 use crate::error::Result;
 use crate::graph::{Reach, Via};
 use crate::module::{self, GrowSite, Memory, Module};
+use crate::tables::{self, Tables};
 
 /// The nogrow C ABI exports, in the order they are reported.
 pub const ABI_EXPORTS: [&str; 3] = ["nogrow_state", "nogrow_generation", "nogrow_reserve"];
@@ -171,6 +173,9 @@ pub struct Report {
     pub reasons: Vec<String>,
     /// Other observations, one line each.
     pub notes: Vec<String>,
+    /// The tables, every `table.grow`, and the table verdict (independent of
+    /// the memory verdict above).
+    pub tables: Tables,
 }
 
 /// Whether a demangled name is a function of the `nogrow` crate.
@@ -348,6 +353,7 @@ pub fn judge(m: &Module) -> Report {
         verdict,
         reasons,
         notes,
+        tables: tables::judge(m, &reach),
     }
 }
 
@@ -377,8 +383,10 @@ fn parse_section(data: &[u8]) -> std::result::Result<(u32, u32), String> {
 }
 
 impl Report {
-    /// Human-readable report.
-    pub fn text(&self, file: &str, level: Level) -> String {
+    /// Human-readable report: the memory section and its verdict, then the
+    /// tables section and the table verdict (`require_fixed_tables`: whether
+    /// `--require-fixed-tables` was given).
+    pub fn text(&self, file: &str, level: Level, require_fixed_tables: bool) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "{file}");
         if self.memories.is_empty() {
@@ -459,11 +467,16 @@ impl Report {
             },
             level.as_str()
         );
+        self.tables.text(
+            &mut s,
+            self.verdict == Verdict::CannotGrow,
+            require_fixed_tables,
+        );
         s
     }
 
-    /// Machine-readable report.
-    pub fn json(&self, file: &str, level: Level) -> Value {
+    /// Machine-readable report; `tables` holds the tables dimension.
+    pub fn json(&self, file: &str, level: Level, require_fixed_tables: bool) -> Value {
         let memories: Vec<Value> = self
             .memories
             .iter()
@@ -527,6 +540,7 @@ impl Report {
             "function_names": self.has_names,
             "reasons": self.reasons,
             "notes": self.notes,
+            "tables": self.tables.json(require_fixed_tables),
         })
     }
 }

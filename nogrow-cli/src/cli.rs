@@ -1,6 +1,7 @@
 //! The command line: `nogrow check`, `nogrow seal`. Exit status: 0 success
-//! (for `check`: the verdict meets the level), 1 the verdict does not meet
-//! it, 2 bad usage or a module that cannot be read.
+//! (for `check`: the verdict meets the level, and with
+//! `--require-fixed-tables` the table verdict is `tables-fixed`), 1 it does
+//! not, 2 bad usage or a module that cannot be read.
 
 use std::io::Write;
 use std::path::Path;
@@ -11,7 +12,8 @@ use crate::seal;
 
 /// Exit status: success.
 pub const EXIT_OK: i32 = 0;
-/// Exit status: `check`'s verdict does not meet the required level.
+/// Exit status: `check`'s verdict does not meet the required level (or the
+/// table verdict is `tables-can-grow` under `--require-fixed-tables`).
 pub const EXIT_VERDICT: i32 = 1;
 /// Exit status: bad usage, unreadable file, malformed or unsupported module.
 pub const EXIT_ERROR: i32 = 2;
@@ -23,6 +25,7 @@ const MAX_FILE_BYTES: u64 = 1 << 30;
 pub const USAGE: &str = "\
 usage:
   nogrow check MODULE.wasm [--json] [--require no-grow | --allow reserve | --allow signal]
+                           [--require-fixed-tables]
   nogrow seal IN.wasm -o OUT.wasm [--max-pages N]
 
 check   reports every memory.grow (function, name, reachability from exports and start),
@@ -32,6 +35,12 @@ check   reports every memory.grow (function, name, reachability from exports and
           grows-via-nogrow-signal   grows only in nogrow's code, which bumps the generation
           can-grow-implicitly       a reachable memory.grow not shown to be nogrow's
         exit 0 when the verdict meets the level (default --require no-grow), 1 when not.
+        Tables, separately: every table (element type, initial, maximum), every table.grow
+        (function, name, reachability), and a table verdict:
+          tables-fixed              no reachable table.grow on a table that may grow
+          tables-can-grow           a reachable table.grow on a table without maximum == initial
+        A table the host can grow (imported or exported, not fixed) is a note. The table
+        verdict changes the exit status only with --require-fixed-tables (1 when it can grow).
 seal    sets the memory's declared maximum to N pages (default: its initial size), so the
         engine refuses growth; every other section is copied byte for byte.
 errors  exit 2 with one line: the file, the byte offset, what is wrong.";
@@ -68,10 +77,12 @@ fn run_check(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Resul
     let mut file = None;
     let mut json = false;
     let mut level = None;
+    let mut fixed_tables = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--json" => json = true,
+            "--require-fixed-tables" => fixed_tables = true,
             "--require" | "--allow" => {
                 let v = it
                     .next()
@@ -96,21 +107,29 @@ fn run_check(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Resul
     let bytes = read(&file)?;
     let report = check::check(&bytes).map_err(|e| in_file(&file, e))?;
     if json {
-        let _ = writeln!(out, "{:#}", report.json(&file, level));
+        let _ = writeln!(out, "{:#}", report.json(&file, level, fixed_tables));
     } else {
-        let _ = write!(out, "{}", report.text(&file, level));
+        let _ = write!(out, "{}", report.text(&file, level, fixed_tables));
     }
-    if report.verdict.meets(level) {
-        Ok(EXIT_OK)
-    } else {
+    let mut code = EXIT_OK;
+    if !report.verdict.meets(level) {
         let _ = writeln!(
             err,
             "nogrow: {file}: verdict {} does not meet {}",
             report.verdict.as_str(),
             level.as_str()
         );
-        Ok(EXIT_VERDICT)
+        code = EXIT_VERDICT;
     }
+    if !report.tables.meets(fixed_tables) {
+        let _ = writeln!(
+            err,
+            "nogrow: {file}: table verdict {} does not meet --require-fixed-tables",
+            report.tables.verdict.as_str()
+        );
+        code = EXIT_VERDICT;
+    }
+    Ok(code)
 }
 
 fn run_seal(args: &[String], err: &mut dyn Write) -> Result<i32, Error> {

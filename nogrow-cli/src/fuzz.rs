@@ -8,9 +8,19 @@ use crate::{check, seal};
 /// - a sealed module validates, and its memory has maximum == initial (or the
 ///   requested maximum);
 /// - sealing a sealed module changes nothing;
-/// - a sealed module can still be checked.
+/// - a sealed module can still be checked, and its tables and `table.grow`
+///   sites are those of the input;
+/// - every `table.grow` names a table the module has.
 pub fn run(data: &[u8]) {
-    let _ = check(data);
+    let before = check(data).ok();
+    if let Some(r) = &before {
+        for g in &r.tables.grows {
+            assert!(
+                (g.site.table as usize) < r.tables.tables.len(),
+                "table.grow names a table the module has"
+            );
+        }
+    }
     let max = data.first().map(|&b| u64::from(b) % 4);
     for request in [None, max.map(|extra| extra + initial_pages(data))] {
         let Ok(sealed) = seal(data, request) else {
@@ -25,6 +35,14 @@ pub fn run(data: &[u8]) {
         assert_eq!(mem.maximum, Some(sealed.maximum));
         if request.is_none() {
             assert!(mem.is_fixed());
+        }
+        if let Some(before) = &before {
+            assert_eq!(
+                report.tables.tables, before.tables.tables,
+                "sealing keeps tables"
+            );
+            assert_eq!(report.tables.verdict, before.tables.verdict);
+            assert_eq!(report.tables.grows.len(), before.tables.grows.len());
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Reading a core module into the facts `check` and `seal` need: memories,
-//! exports, the direct call graph, who is address-taken, every
-//! `memory.grow`, function names, and where the memory section lies.
+//! tables, exports, the direct call graph, who is address-taken, every
+//! `memory.grow` and `table.grow`, function names, and where the memory
+//! section lies. One walk over the code section finds all of them.
 //!
 //! The module is validated with `wasmparser` first, so everything read after
 //! that is well-formed; only the custom sections (`name`, `nogrow`) may still
@@ -46,6 +47,51 @@ impl Memory {
     }
 }
 
+/// A table, imported or defined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// Table index.
+    pub index: u32,
+    /// Element type as WAT spells it: `funcref`, `externref`, `(ref null 3)`…
+    pub element_type: String,
+    /// Declared initial size in elements.
+    pub initial: u64,
+    /// Declared maximum in elements, if any.
+    pub maximum: Option<u64>,
+    /// table64: indexed by i64.
+    pub table64: bool,
+    /// `(module, name)` when imported.
+    pub import: Option<(String, String)>,
+    /// Export names of this table.
+    pub exports: Vec<String>,
+}
+
+impl Table {
+    /// The engine refuses every `table.grow` by a nonzero delta: the maximum
+    /// equals the initial size (for an import, of whatever table the host
+    /// supplies, as for [`Memory::is_fixed`]).
+    pub fn is_fixed(&self) -> bool {
+        self.maximum == Some(self.initial)
+    }
+
+    /// The host holds this table (imported or exported) and it is not fixed:
+    /// JavaScript's `WebAssembly.Table.prototype.grow` can grow it.
+    pub fn host_can_grow(&self) -> bool {
+        !self.is_fixed() && (self.import.is_some() || !self.exports.is_empty())
+    }
+}
+
+/// One `table.grow` instruction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableGrowSite {
+    /// Function index (imports counted) that contains it.
+    pub func: u32,
+    /// Table it grows.
+    pub table: u32,
+    /// Byte offset of the instruction in the file.
+    pub offset: usize,
+}
+
 /// One `memory.grow` instruction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GrowSite {
@@ -87,6 +133,10 @@ pub struct Module {
     pub grows: Vec<GrowSite>,
     /// Memories in index order.
     pub memories: Vec<Memory>,
+    /// Every `table.grow`, in file order.
+    pub table_grows: Vec<TableGrowSite>,
+    /// Tables in index order.
+    pub tables: Vec<Table>,
     /// Exported functions: name and index.
     pub func_exports: Vec<(String, u32)>,
     /// The start function.
@@ -162,7 +212,14 @@ pub fn read(bytes: &[u8]) -> Result<Module> {
                             ty,
                             Some((imp.module.into(), imp.name.into())),
                         )),
-                        TypeRef::Table(_) => m.host_reaches_tables = true,
+                        TypeRef::Table(ty) => {
+                            m.host_reaches_tables = true;
+                            m.tables.push(table(
+                                m.tables.len() as u32,
+                                ty,
+                                Some((imp.module.into(), imp.name.into())),
+                            ));
+                        }
                         TypeRef::Global(ty) => {
                             if ty.content_type.is_reference_type() {
                                 m.host_reaches_tables = true;
@@ -175,7 +232,9 @@ pub fn read(bytes: &[u8]) -> Result<Module> {
             }
             Payload::TableSection(r) => {
                 for t in r {
-                    if let TableInit::Expr(e) = t?.init {
+                    let t = t?;
+                    m.tables.push(table(m.tables.len() as u32, t.ty, None));
+                    if let TableInit::Expr(e) = t.init {
                         ref_funcs(&e, &mut m.address_taken)?;
                     }
                 }
@@ -208,7 +267,12 @@ pub fn read(bytes: &[u8]) -> Result<Module> {
                                 mem.exports.push(e.name.into());
                             }
                         }
-                        ExternalKind::Table => exported_tables_or_globals = true,
+                        ExternalKind::Table => {
+                            exported_tables_or_globals = true;
+                            if let Some(t) = m.tables.get_mut(e.index as usize) {
+                                t.exports.push(e.name.into());
+                            }
+                        }
                         ExternalKind::Global => {
                             if ref_globals.contains(&e.index) {
                                 exported_tables_or_globals = true;
@@ -254,6 +318,11 @@ pub fn read(bytes: &[u8]) -> Result<Module> {
                         Operator::MemoryGrow { mem } => {
                             m.grows.push(GrowSite { func, mem, offset })
                         }
+                        Operator::TableGrow { table } => m.table_grows.push(TableGrowSite {
+                            func,
+                            table,
+                            offset,
+                        }),
                         _ => {}
                     }
                 }
@@ -297,6 +366,18 @@ fn memory(index: u32, ty: wasmparser::MemoryType, import: Option<(String, String
         shared: ty.shared,
         memory64: ty.memory64,
         page_size_log2: ty.page_size_log2,
+        import,
+        exports: Vec::new(),
+    }
+}
+
+fn table(index: u32, ty: wasmparser::TableType, import: Option<(String, String)>) -> Table {
+    Table {
+        index,
+        element_type: ty.element_type.to_string(),
+        initial: ty.initial,
+        maximum: ty.maximum,
+        table64: ty.table64,
         import,
         exports: Vec::new(),
     }

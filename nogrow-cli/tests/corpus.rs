@@ -106,6 +106,19 @@ fn seeds() -> Vec<Vec<u8>> {
         wasm(
             r#"(module (memory 1 4 shared) (func (export "g") (result i32) i32.const 1 memory.grow))"#,
         ),
+        wasm(
+            r#"(module
+              (import "js" "refs" (table $imp 2 externref))
+              (table $own 4 4 funcref)
+              (table $refs (export "refs") 1 externref)
+              (memory (export "memory") 1 1)
+              (elem declare func $slot)
+              (func $slot (result i32) (table.grow $refs (ref.null extern) (i32.const 1)))
+              (func $dead (result i32) (table.grow $imp (ref.null extern) (i32.const 8)))
+              (func (export "add") (result i32)
+                (drop (table.grow $own (ref.func $slot) (i32.const 0)))
+                call $slot))"#,
+        ),
         wasm(r#"(module (memory i64 1) (func $s (drop (memory.grow (i64.const 1)))) (start $s))"#),
         wasm(
             r#"(module (import "e" "m" (memory 1)) (memory 2) (func (export "g") (result i32) i32.const 1 memory.grow 1))"#,

@@ -8,6 +8,7 @@ mod common;
 use std::process::Command;
 
 use common::{guest, nogrow, scratch};
+use nogrow_cli::TableVerdict;
 use nogrow_cli::check::{Owner, Verdict};
 use nogrow_cli::cli::{EXIT_OK, EXIT_VERDICT};
 
@@ -141,6 +142,64 @@ fn signal_guests_pass_only_with_allow_signal() {
         let o = nogrow(&["check", "--allow", "signal", &path]);
         assert_eq!(o.status.code(), Some(EXIT_OK), "{name}: {}", text(&o));
     }
+}
+
+#[test]
+#[ignore = "needs cargo xtask build-guests"]
+fn bindgen_guest_lists_its_externref_table_and_has_no_table_grow() {
+    // After wasm-bindgen: `JsValue`s live in the exported externref table
+    // `__wbindgen_externrefs`, pre-sized by the glue (1028 slots, no
+    // maximum). This guest passes only strings, so no `table.grow` is
+    // linked; the host could still grow the table, which is a note.
+    let (path, bytes) = guest("greet-bindgen/greet-bindgen_bg");
+    let r = nogrow_cli::check(&bytes).unwrap();
+    let t = r
+        .tables
+        .tables
+        .iter()
+        .find(|t| t.element_type == "externref")
+        .expect("an externref table");
+    assert_eq!(t.exports, ["__wbindgen_externrefs"]);
+    assert_eq!(t.maximum, None);
+    assert!(t.host_can_grow());
+    assert!(r.tables.grows.is_empty(), "{:?}", r.tables.grows);
+    assert_eq!(r.tables.verdict, TableVerdict::TablesFixed);
+    let o = nogrow(&[
+        "check",
+        "--allow",
+        "signal",
+        "--require-fixed-tables",
+        &path,
+    ]);
+    assert_eq!(o.status.code(), Some(EXIT_OK), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains(&format!(
+            "  table {}: externref, initial {}, maximum none, defined, exported as __wbindgen_externrefs\n",
+            t.index, t.initial
+        )),
+        "{out}"
+    );
+    assert!(out.contains("  table.grow: none\n"), "{out}");
+    assert!(
+        out.contains(&format!("note: table {} is exported", t.index)),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("table verdict: tables-fixed (meets --require-fixed-tables)\n"),
+        "{out}"
+    );
+
+    // Before wasm-bindgen: only the funcref table of indirect calls, fixed.
+    let (_, bytes) = guest("greet-bindgen");
+    let r = nogrow_cli::check(&bytes).unwrap();
+    assert!(
+        r.tables
+            .tables
+            .iter()
+            .all(|t| t.element_type == "funcref" && t.is_fixed())
+    );
+    assert_eq!(r.tables.verdict, TableVerdict::TablesFixed);
 }
 
 #[test]
