@@ -33,12 +33,21 @@ pub type DefaultMemory = WasmMemory;
 /// `arena` is the static arena in bytes (in `.bss`: part of the module's
 /// initial memory, no bytes in the `.wasm`); `linker_heap` also claims the
 /// memory wasm-ld declared past the static data. The policy is one of
-/// [`Fail`], [`Reserve`], [`Signal`], written as in code. The allocator is the
+/// [`Fail`], [`Reserve`], [`Signal`], written as in code, bare or as a path
+/// (`Fail`, `nogrow::Fail`, `nogrow::Signal::new().step_pages(4)`); anything
+/// else is a compile-time error that lists the accepted forms. The allocator is the
 /// `static NOGROW`, so the guest can call `NOGROW.stats()`. Exports:
 /// `nogrow_state`, `nogrow_generation`, `nogrow_reserve` (see
 /// [`export_abi!`]). A too-small arena or a zero reserve fails to compile.
 #[macro_export]
 macro_rules! install {
+    // The policy may be written as a path into this crate, as in code.
+    (arena: $bytes:expr, linker_heap, policy: $(::)? nogrow::$($rest:tt)*) => {
+        $crate::install!(arena: $bytes, linker_heap, policy: $($rest)*);
+    };
+    (arena: $bytes:expr, policy: $(::)? nogrow::$($rest:tt)*) => {
+        $crate::install!(arena: $bytes, policy: $($rest)*);
+    };
     (arena: $bytes:expr, linker_heap, policy: $policy:ident $($ctor:tt)*) => {
         $crate::arena! {
             #[global_allocator]
@@ -55,6 +64,14 @@ macro_rules! install {
         }
         $crate::export_abi!(NOGROW);
         $crate::policy_section!($crate::$policy);
+    };
+    ($($other:tt)*) => {
+        ::core::compile_error!(
+            "nogrow::install! takes `arena: BYTES, policy: POLICY` (with `linker_heap,` before \
+             `policy` to claim the linker heap too), where POLICY is `Fail`, `Reserve::pages(N)`, \
+             `Reserve::bytes(N)`, `Reserve::runtime()`, `Signal::new()` with optional \
+             `.step_pages(N)` / `.limit_pages(N)`, each also as `nogrow::...`"
+        );
     };
 }
 

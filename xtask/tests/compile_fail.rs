@@ -22,6 +22,11 @@ pub static ALLOC: Nogrow<Fail, NotSend> =
 
 const CASES: &[(&str, &str, &str)] = &[
     (
+        "policy_not_a_policy",
+        "nogrow::install!(arena: 1 << 16, policy: 42);",
+        "where POLICY is `Fail`, `Reserve::pages(N)`",
+    ),
+    (
         "arena_as_an_expression",
         "pub fn make() -> nogrow::Nogrow<nogrow::Fail> { nogrow::arena!(64 << 10, nogrow::Fail) }",
         "nogrow::arena! declares the allocator static itself",
@@ -105,6 +110,27 @@ fn misconfiguration_fails_to_compile_with_a_clear_message() {
             stderr.contains(message),
             "{name}: expected {message:?} in:\n{stderr}"
         );
+    }
+}
+
+#[test]
+fn the_policy_may_be_written_bare_or_as_a_path() {
+    for (name, body) in [
+        (
+            "path_fail",
+            "nogrow::install!(arena: 1 << 16, policy: nogrow::Fail);",
+        ),
+        (
+            "path_signal",
+            "nogrow::install!(arena: 1 << 16, policy: ::nogrow::Signal::new().step_pages(4));",
+        ),
+        (
+            "path_reserve_linker_heap",
+            "nogrow::install!(arena: 1 << 16, linker_heap, policy: nogrow::Reserve::pages(2));",
+        ),
+    ] {
+        let (ok, stderr) = check(name, body);
+        assert!(ok, "{name}: {stderr}");
     }
 }
 
