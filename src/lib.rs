@@ -77,7 +77,9 @@ macro_rules! install {
 
 /// Emits the wasm custom section `nogrow` that names the policy for static
 /// checkers (`nogrow check`): one 8-byte record, `abi_version: u32le,
-/// policy: u32le` ([`PolicyKind`] as a number). [`install!`] uses it; a guest
+/// policy: u32le` ([`PolicyKind`] as a number); and the section
+/// `nogrow.layout` ([`state::LAYOUT_TEXT`]), the state block's layout as the
+/// crate that built the module defines it, so hosts can check theirs. [`install!`] uses it; a guest
 /// that builds its allocator with [`arena!`] and [`export_abi!`] can add
 /// `nogrow::policy_section!(nogrow::Signal);` itself.
 #[macro_export]
@@ -89,6 +91,11 @@ macro_rules! policy_section {
             #[used]
             static NOGROW_POLICY_SECTION: [u8; 8] =
                 $crate::state::policy_record(<$policy as $crate::Policy>::KIND);
+            #[cfg(target_family = "wasm")]
+            #[unsafe(link_section = "nogrow.layout")]
+            #[used]
+            static NOGROW_LAYOUT_SECTION: [u8; $crate::state::LAYOUT_RECORD.len()] =
+                $crate::state::LAYOUT_RECORD;
         };
     };
 }

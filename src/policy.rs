@@ -21,6 +21,9 @@ pub enum PolicyKind {
 }
 
 impl PolicyKind {
+    /// Every policy, in number order.
+    pub const ALL: [PolicyKind; 3] = [PolicyKind::Fail, PolicyKind::Reserve, PolicyKind::Signal];
+
     /// The policy's name, as the host sees it.
     pub const fn name(self) -> &'static str {
         match self {
@@ -253,6 +256,15 @@ pub enum ReserveError {
 }
 
 impl ReserveError {
+    /// Every error, in code order (-1 down to -5).
+    pub const ALL: [ReserveError; 5] = [
+        ReserveError::NotReservePolicy,
+        ReserveError::AlreadyReserved,
+        ReserveError::NoAmount,
+        ReserveError::TooLarge,
+        ReserveError::Refused,
+    ];
+
     /// The code `nogrow_reserve` returns.
     pub const fn code(self) -> i32 {
         self as i32
@@ -529,5 +541,31 @@ mod tests {
             plan_geometric(huge, 1, MAX_PAGES_32 / 2, 1, MAX_PAGES_32),
             None
         );
+    }
+}
+
+#[cfg(test)]
+mod abi_lists {
+    use super::*;
+
+    #[test]
+    fn every_policy_and_reserve_error_is_listed_once_in_number_order() {
+        for (i, kind) in PolicyKind::ALL.iter().enumerate() {
+            assert_eq!(*kind as usize, i + 1);
+            // Exhaustive: a new policy does not compile here until it is handled.
+            match kind {
+                PolicyKind::Fail | PolicyKind::Reserve | PolicyKind::Signal => {}
+            }
+        }
+        for (i, e) in ReserveError::ALL.iter().enumerate() {
+            assert_eq!(e.code(), -(i as i32) - 1);
+            match e {
+                ReserveError::NotReservePolicy
+                | ReserveError::AlreadyReserved
+                | ReserveError::NoAmount
+                | ReserveError::TooLarge
+                | ReserveError::Refused => {}
+            }
+        }
     }
 }

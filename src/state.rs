@@ -3,8 +3,9 @@
 //!
 //! The host finds it through the exported `nogrow_state()` (its address) and
 //! reads it without further calls. Every field is a 32-bit little-endian
-//! integer on wasm32; offsets are in the README's ABI table and in
-//! [`offsets`]. Fields are written only while the allocator's lock is held and
+//! integer on wasm32; the layout is defined once, in this module ([`FIELDS`],
+//! [`offsets`]), and the README table and the JS constants are generated from
+//! it (`cargo xtask abi`). Fields are written only while the allocator's lock is held and
 //! read with relaxed loads, so on shared memory a host may read them with
 //! `Atomics.load`.
 
@@ -24,88 +25,145 @@ pub const fn policy_record(kind: PolicyKind) -> [u8; 8] {
     [v[0], v[1], v[2], v[3], k[0], k[1], k[2], k[3]]
 }
 
-/// The host-readable allocator state. See the [module docs](self).
-#[repr(C)]
-#[derive(Debug)]
-pub struct State {
-    /// +1 after every growth of linear memory nogrow performed, and +1 each
-    /// time nogrow finds memory larger than when it last looked (growth by
-    /// anyone else; the first look compares with the size the module was
-    /// instantiated with). 0 at start. At offset 0.
-    pub generation: AtomicU32,
-    /// [`ABI_VERSION`].
-    pub abi_version: AtomicU32,
-    /// [`PolicyKind`] as a number (1 Fail, 2 Reserve, 3 Signal): set from the
-    /// start by [`State::for_policy`] (as `install!` / `arena!` do), otherwise
-    /// 0 until the first allocation or reserve.
-    pub policy: AtomicU32,
-    /// Memory size in pages when nogrow last looked.
-    pub pages: AtomicU32,
-    /// Bytes of memory the heap owns: static arena + linker heap + grown.
-    pub arena_bytes: AtomicUsize,
-    /// Bytes requested by live allocations.
-    pub in_use: AtomicUsize,
-    /// Highest `in_use` so far.
-    pub peak_in_use: AtomicUsize,
-    /// Successful allocations (`alloc`, `alloc_zeroed`).
-    pub allocs: AtomicU32,
-    /// Deallocations.
-    pub frees: AtomicU32,
-    /// Successful reallocations.
-    pub reallocs: AtomicU32,
-    /// Allocations and reallocations that returned null.
-    pub failures: AtomicU32,
-    /// Growths of linear memory performed by nogrow (reserve included).
-    pub growths: AtomicU32,
-    /// Size in bytes of the last request that failed.
-    pub last_fail_size: AtomicUsize,
-    /// Alignment of the last request that failed.
-    pub last_fail_align: AtomicUsize,
-    /// `in_use` when the last failure happened.
-    pub last_fail_in_use: AtomicUsize,
-    /// `arena_bytes` when the last failure happened.
-    pub last_fail_arena: AtomicUsize,
-    /// Result of the last reserve: 0 none yet, 1 done, or a negative
-    /// [`ReserveError`](crate::ReserveError) code.
-    pub reserve_status: AtomicU32,
-    /// The policy's page limit (0: only the engine's).
-    pub limit_pages: AtomicU32,
-    /// Internal: nonzero while the memory source runs (re-entrancy checks).
-    pub in_source: AtomicU32,
+/// Declares [`State`] and its host ABI from one list: each field's wasm32
+/// byte offset and name sit next to its declaration, and [`FIELDS`],
+/// [`offsets`], [`LAYOUT_RECORD`] and the generated JS, TypeScript and README
+/// tables all come from here. On 32-bit targets every offset is checked
+/// against the real layout at compile time.
+macro_rules! state_block {
+    (
+        $(#[doc = $sdoc:literal])*
+        pub struct State {
+            $(
+                $(#[doc = $doc:literal])*
+                [$offset:literal, $konst:ident] $field:ident : $ty:ty,
+            )*
+        }
+        $(
+            $(#[doc = $idoc:literal])*
+            internal $ifield:ident : $ity:ty,
+        )*
+    ) => {
+        $(#[doc = $sdoc])*
+        #[repr(C)]
+        #[derive(Debug)]
+        pub struct State {
+            $( $(#[doc = $doc])* pub $field: $ty, )*
+            $( $(#[doc = $idoc])* pub $ifield: $ity, )*
+        }
+
+        /// The host ABI's fields in layout order: name, wasm32 byte offset,
+        /// and meaning.
+        pub const FIELDS: &[Field] = &[
+            $( Field {
+                name: stringify!($field),
+                offset: $offset,
+                doc: concat!($($doc, "\n"),*),
+            }, )*
+        ];
+
+        /// Byte offsets of [`State`]'s host ABI fields on wasm32 (little-endian
+        /// 32-bit integers), for hosts reading memory.
+        pub mod offsets {
+            $(
+                #[doc = concat!("Offset of `", stringify!($field), "`.")]
+                pub const $konst: usize = $offset;
+            )*
+            /// Bytes of the host ABI part of the block (the fields above).
+            pub const SIZE: usize = super::FIELDS.len() * 4;
+        }
+
+        /// The text of the custom section `nogrow.layout`: the ABI version
+        /// and every field as `name=offset`, one per line.
+        pub const LAYOUT_TEXT: &str = concat!(
+            "nogrow-layout ", 1, "\n",
+            $( stringify!($field), "=", $offset, "\n", )*
+        );
+
+        #[cfg(target_pointer_width = "32")]
+        const _: () = {
+            $( assert!(core::mem::offset_of!(State, $field) == $offset); )*
+        };
+    };
 }
 
-/// Byte offsets of [`State`]'s fields on wasm32 (for hosts reading memory).
-pub mod offsets {
-    #![allow(missing_docs)]
-    pub const GENERATION: usize = 0;
-    pub const ABI_VERSION: usize = 4;
-    pub const POLICY: usize = 8;
-    pub const PAGES: usize = 12;
-    pub const ARENA_BYTES: usize = 16;
-    pub const IN_USE: usize = 20;
-    pub const PEAK_IN_USE: usize = 24;
-    pub const ALLOCS: usize = 28;
-    pub const FREES: usize = 32;
-    pub const REALLOCS: usize = 36;
-    pub const FAILURES: usize = 40;
-    pub const GROWTHS: usize = 44;
-    pub const LAST_FAIL_SIZE: usize = 48;
-    pub const LAST_FAIL_ALIGN: usize = 52;
-    pub const LAST_FAIL_IN_USE: usize = 56;
-    pub const LAST_FAIL_ARENA: usize = 60;
-    pub const RESERVE_STATUS: usize = 64;
-    pub const LIMIT_PAGES: usize = 68;
-    pub const SIZE: usize = 76;
+/// One field of the host ABI (see [`FIELDS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    /// The Rust name (`snake_case`).
+    pub name: &'static str,
+    /// Byte offset in the block on wasm32.
+    pub offset: usize,
+    /// What it holds (the field's documentation).
+    pub doc: &'static str,
 }
 
-#[cfg(target_pointer_width = "32")]
-const _: () = {
-    use core::mem::offset_of;
-    assert!(offset_of!(State, generation) == offsets::GENERATION);
-    assert!(offset_of!(State, arena_bytes) == offsets::ARENA_BYTES);
-    assert!(offset_of!(State, last_fail_size) == offsets::LAST_FAIL_SIZE);
-    assert!(offset_of!(State, limit_pages) == offsets::LIMIT_PAGES);
-    assert!(core::mem::size_of::<State>() == offsets::SIZE);
+state_block! {
+    /// The host-readable allocator state. See the [module docs](self).
+    pub struct State {
+        /// Count: +1 after every growth of linear memory nogrow performed, and
+        /// +1 each time nogrow finds memory larger than when it last looked
+        /// (growth by anyone else; the first look compares with the size the
+        /// module was instantiated with). 0 at start.
+        [0, GENERATION] generation: AtomicU32,
+        /// [`ABI_VERSION`] of this layout.
+        [4, ABI_VERSION] abi_version: AtomicU32,
+        /// [`PolicyKind`] as a number (1 Fail, 2 Reserve, 3 Signal), set from
+        /// the start by `install!` / `arena!` (0 in a `State::new()` until the
+        /// first allocation or reserve).
+        [8, POLICY] policy: AtomicU32,
+        /// Memory size in 64 KiB pages when nogrow last looked.
+        [12, PAGES] pages: AtomicU32,
+        /// Bytes of memory the heap owns: static arena + linker heap + grown.
+        [16, ARENA_BYTES] arena_bytes: AtomicUsize,
+        /// Bytes requested by live allocations.
+        [20, IN_USE] in_use: AtomicUsize,
+        /// Bytes: the highest `in_use` so far.
+        [24, PEAK_IN_USE] peak_in_use: AtomicUsize,
+        /// Count: successful allocations (`alloc`, `alloc_zeroed`).
+        [28, ALLOCS] allocs: AtomicU32,
+        /// Count: deallocations.
+        [32, FREES] frees: AtomicU32,
+        /// Count: successful reallocations.
+        [36, REALLOCS] reallocs: AtomicU32,
+        /// Count: allocations and reallocations that returned null.
+        [40, FAILURES] failures: AtomicU32,
+        /// Count: growths of linear memory nogrow performed (reserve included).
+        [44, GROWTHS] growths: AtomicU32,
+        /// Bytes requested by the last failure.
+        [48, LAST_FAIL_SIZE] last_fail_size: AtomicUsize,
+        /// Alignment of the last failure.
+        [52, LAST_FAIL_ALIGN] last_fail_align: AtomicUsize,
+        /// Bytes: `in_use` when the last failure happened.
+        [56, LAST_FAIL_IN_USE] last_fail_in_use: AtomicUsize,
+        /// Bytes: `arena_bytes` when the last failure happened.
+        [60, LAST_FAIL_ARENA] last_fail_arena: AtomicUsize,
+        /// Result of the last reserve: 0 none yet, 1 reserved, else the
+        /// failure's negative [`ReserveError`](crate::ReserveError) code (as i32).
+        [64, RESERVE_STATUS] reserve_status: AtomicU32,
+        /// Pages: the policy's memory limit (0: only the engine's).
+        [68, LIMIT_PAGES] limit_pages: AtomicU32,
+    }
+    /// Not part of the host ABI: nonzero while the memory source runs
+    /// (re-entrancy checks in debug builds).
+    internal in_source: AtomicU32,
+}
+
+const _: () = assert!(
+    ABI_VERSION == 1,
+    "LAYOUT_TEXT names the ABI version: update both"
+);
+
+/// [`LAYOUT_TEXT`] as the bytes of the `nogrow.layout` custom section.
+pub const LAYOUT_RECORD: [u8; LAYOUT_TEXT.len()] = {
+    let text = LAYOUT_TEXT.as_bytes();
+    let mut out = [0u8; LAYOUT_TEXT.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = text[i];
+        i += 1;
+    }
+    out
 };
 
 /// A copy of the counters at one moment.

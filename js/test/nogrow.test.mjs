@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   attach, growthNotifier, NogrowError, OutOfArenaMemory, describeFailure, STATE_SIZE, STATE_OFFSETS,
+  ABI_VERSION, POLICY_NAMES,
 } from '../nogrow.mjs';
 
 const load = (name) => readFileSync(new URL(`../../target/guests/${name}.wasm`, import.meta.url));
@@ -105,6 +106,24 @@ test('generation and stats decode the state block and match the guest', async ()
   const dv = new DataView(e.memory.buffer, e.nogrow_state(), STATE_SIZE);
   assert.equal(dv.getUint32(STATE_OFFSETS.allocs, true), s.allocs);
   assert.equal(dv.getUint32(STATE_OFFSETS.arenaBytes, true), s.arenaBytes);
+});
+
+test("the JS layout is the one each real guest was built with (its nogrow.layout section)", () => {
+  const camel = (name) => name.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+  for (const name of ['greet-fail', 'greet-signal', 'heavy-reserve']) {
+    const sections = WebAssembly.Module.customSections(new WebAssembly.Module(load(name)), 'nogrow.layout');
+    assert.equal(sections.length, 1, `${name}: one layout section`);
+    const [head, ...lines] = new TextDecoder().decode(sections[0]).trim().split('\n');
+    assert.equal(head, `nogrow-layout ${ABI_VERSION}`, name);
+    const fromGuest = Object.fromEntries(lines.map((l) => {
+      const [field, offset] = l.split('=');
+      return [camel(field), Number(offset)];
+    }));
+    // Every field, both ways: no field missing in JS, none extra.
+    assert.deepEqual(fromGuest, { ...STATE_OFFSETS }, name);
+    assert.equal(STATE_SIZE, 4 * lines.length, name);
+  }
+  assert.deepEqual(POLICY_NAMES.slice(1), ['Fail', 'Reserve', 'Signal']);
 });
 
 test('onGrow is told once per growth with sizes and generation; unsubscribe stops it', async () => {

@@ -1,6 +1,7 @@
 //! Project tasks. `cargo xtask demo` runs the main job; `cargo xtask test` runs
 //! every test, installing what it needs when missing.
 
+mod abi;
 mod bench;
 mod greet;
 mod guests;
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
     let rest = &args.get(1..).unwrap_or(&[]);
     let result = match task {
         "demo" => demo(),
+        "abi" => abi::main(rest),
         "test" => test(rest),
         "bench" => bench::main(rest),
         "stress" => stress::main(rest),
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
                 "usage: cargo xtask <task>\n\n\
                  tasks:\n  \
                  demo            build the guests and run the Node demo\n  \
+                 abi             regenerate the JS constants, types and README tables from the crate's ABI (--check: fail on drift)\n  \
                  test            run every test (installs missing tools)\n  \
                  test-js         build the guests, run the JS tests (Node, then headless Chromium)\n  \
                  test-wasi       build the WASI guests, run them in wasmtime (Python) and node:wasi\n  \
@@ -122,6 +125,9 @@ fn demo() -> Result {
 fn test(args: &[String]) -> Result {
     let quick = args.iter().any(|a| a == "--no-miri");
     tools::ensure_all()?;
+
+    // The host ABI's generated copies (JS, types, README) match the crate.
+    abi::main(&["--check".to_string()])?;
 
     // Host: policy logic, accounting, tools.
     run(&mut cargo(&[
