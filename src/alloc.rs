@@ -13,7 +13,7 @@ use talc::{sync::TalcLock, wasm::WasmBinning};
 use crate::{
     cache::SmallCache,
     memory::Memory,
-    policy::{Policy, PolicyKind, ReserveError},
+    policy::{Policy, ReserveError},
     source::Heap,
     state::{Failure, ReserveStatus, State, Stats},
 };
@@ -188,7 +188,7 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
     /// `State::reserve_status`.
     pub fn reserve(&self, pages: u32) -> Result<usize, ReserveError> {
         let mut talc = self.lock();
-        if P::KIND != PolicyKind::Reserve {
+        if !P::RESERVES {
             // Decided at compile time: other policies carry no reserve code.
             let error = ReserveError::NotReservePolicy;
             self.state.set_reserve_status(ReserveStatus::Failed(error));

@@ -43,6 +43,11 @@ pub trait Policy: core::fmt::Debug + Send + private::Sealed {
     /// path is compiled out, so the module contains no `memory.grow`.
     const GROWS: bool;
 
+    /// Whether this policy has a reserve (`nogrow_reserve`). When `false`, the
+    /// reserve code is compiled out and every request is refused with
+    /// [`ReserveError::NotReservePolicy`].
+    const RESERVES: bool = false;
+
     /// The heap cannot fit `layout` and the arena is exhausted. Return how many
     /// pages to grow: `(least that fits, preferred)`, or `None` to fail.
     /// `owned_pages` is the heap nogrow owns (arena included, rounded up),
@@ -146,6 +151,7 @@ impl Reserve {
 impl Policy for Reserve {
     const KIND: PolicyKind = PolicyKind::Reserve;
     const GROWS: bool = true;
+    const RESERVES: bool = true;
 
     fn reserve_pages(&self, requested: u32) -> Result<usize, ReserveError> {
         match (requested as usize, self.pages) {
@@ -280,6 +286,38 @@ impl ReserveError {
             ReserveError::Refused => "the engine refused to grow (module maximum)",
         }
     }
+}
+
+/// Whether the heap makes its reserve at its first allocation: the policy has
+/// a compile-time amount and the host did not reserve first (see [`Reserve`]).
+pub fn reserves_at_first_allocation<P: Policy>(policy: &P, reserved: bool) -> bool {
+    !reserved && policy.lazy_reserve_pages().is_some()
+}
+
+/// Decides a reserve request of `requested` pages (0: the compile-time
+/// amount) for a heap that has `reserved` already or not, in a memory of
+/// `memory_pages` pages: the pages to grow, or why the request is refused.
+/// A refusal is decided before anything is claimed or grown.
+pub fn plan_reserve<P: Policy>(
+    policy: &P,
+    requested: u32,
+    reserved: bool,
+    memory_pages: usize,
+) -> Result<usize, ReserveError> {
+    if !P::RESERVES {
+        return Err(ReserveError::NotReservePolicy);
+    }
+    let pages = policy.reserve_pages(requested)?;
+    if reserved {
+        return Err(ReserveError::AlreadyReserved);
+    }
+    if memory_pages
+        .checked_add(pages)
+        .is_none_or(|total| total > MAX_PAGES_32)
+    {
+        return Err(ReserveError::TooLarge);
+    }
+    Ok(pages)
 }
 
 /// Bytes of fresh memory talc needs to serve `layout` from a new or extended
@@ -567,5 +605,78 @@ mod abi_lists {
                 | ReserveError::Refused => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod reserve_decisions {
+    use super::*;
+
+    #[test]
+    fn only_the_reserve_policy_reserves() {
+        assert_eq!(
+            plan_reserve(&Fail, 4, false, 1),
+            Err(ReserveError::NotReservePolicy)
+        );
+        assert_eq!(
+            plan_reserve(&Signal::new(), 4, false, 1),
+            Err(ReserveError::NotReservePolicy)
+        );
+        assert!(!reserves_at_first_allocation(&Fail, false));
+        assert!(!reserves_at_first_allocation(&Signal::new(), false));
+    }
+
+    #[test]
+    fn zero_pages_means_the_compile_time_amount_or_is_refused() {
+        assert_eq!(plan_reserve(&Reserve::pages(16), 0, false, 1), Ok(16));
+        assert_eq!(plan_reserve(&Reserve::pages(16), 3, false, 1), Ok(3));
+        assert_eq!(
+            plan_reserve(&Reserve::runtime(), 0, false, 1),
+            Err(ReserveError::NoAmount)
+        );
+        assert_eq!(plan_reserve(&Reserve::runtime(), 7, false, 1), Ok(7));
+    }
+
+    #[test]
+    fn a_reserve_happens_once() {
+        assert_eq!(
+            plan_reserve(&Reserve::pages(16), 0, true, 17),
+            Err(ReserveError::AlreadyReserved)
+        );
+        assert_eq!(
+            plan_reserve(&Reserve::runtime(), 0, true, 17),
+            Err(ReserveError::NoAmount),
+            "a request without an amount is refused for that first"
+        );
+    }
+
+    #[test]
+    fn a_reserve_beyond_4_gib_in_total_is_refused() {
+        let r = Reserve::runtime();
+        assert_eq!(plan_reserve(&r, 65_535, false, 1), Ok(65_535));
+        assert_eq!(
+            plan_reserve(&r, 65_535, false, 2),
+            Err(ReserveError::TooLarge)
+        );
+        assert_eq!(
+            plan_reserve(&r, 65_537, false, 0),
+            Err(ReserveError::TooLarge)
+        );
+        assert_eq!(
+            plan_reserve(&r, u32::MAX, false, 0),
+            Err(ReserveError::TooLarge)
+        );
+        assert_eq!(
+            plan_reserve(&r, 1, false, usize::MAX),
+            Err(ReserveError::TooLarge),
+            "no overflow"
+        );
+    }
+
+    #[test]
+    fn the_first_allocation_reserves_only_a_compile_time_amount_not_yet_reserved() {
+        assert!(reserves_at_first_allocation(&Reserve::pages(2), false));
+        assert!(!reserves_at_first_allocation(&Reserve::pages(2), true));
+        assert!(!reserves_at_first_allocation(&Reserve::runtime(), false));
     }
 }

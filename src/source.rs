@@ -11,7 +11,7 @@ use talc::{base::Talc, base::binning::Binning, source::Source};
 use crate::{
     cache::SmallCache,
     memory::{Memory, PAGE_SIZE},
-    policy::{Policy, ReserveError, pages_for},
+    policy::{Policy, ReserveError, pages_for, plan_reserve, reserves_at_first_allocation},
     state::{ReserveStatus, State},
 };
 
@@ -228,19 +228,11 @@ impl<P: Policy, M: Memory> Heap<P, M> {
         talc: &mut Talc<Self, B>,
         requested: u32,
     ) -> Result<usize, ReserveError> {
-        let pages = talc.source.policy.reserve_pages(requested)?;
-        if talc.source.reserved {
-            return Err(ReserveError::AlreadyReserved);
-        }
-        if !talc.source.initialized {
+        let this = &mut talc.source;
+        let memory_pages = this.observe();
+        let pages = plan_reserve(&this.policy, requested, this.reserved, memory_pages)?;
+        if !this.initialized {
             Self::initialize(talc);
-        }
-        let current = talc.source.observe();
-        if current
-            .checked_add(pages)
-            .is_none_or(|n| n > crate::memory::MAX_PAGES_32)
-        {
-            return Err(ReserveError::TooLarge);
         }
         let grown = Self::grow_into(talc, pages, pages).ok_or(ReserveError::Refused)?;
         talc.source.reserved = true;
@@ -290,7 +282,7 @@ impl<P: Policy, M: Memory> Heap<P, M> {
     fn acquire_inner<B: Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Result<(), ()> {
         if !talc.source.initialized {
             Self::initialize(talc);
-            if talc.source.policy.lazy_reserve_pages().is_some() && !talc.source.reserved {
+            if reserves_at_first_allocation(&talc.source.policy, talc.source.reserved) {
                 // The host did not reserve before the first allocation: do it
                 // now (documented on `Reserve`); a refusal leaves the arena.
                 let _ = Self::reserve(talc, 0);
