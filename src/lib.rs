@@ -4,6 +4,7 @@
 mod alloc;
 pub mod c_alloc;
 mod cache;
+pub mod expect;
 pub mod host;
 pub mod memory;
 pub mod policy;
