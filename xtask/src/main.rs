@@ -5,6 +5,7 @@ mod abi;
 mod bench;
 mod greet;
 mod guests;
+mod package;
 mod stress;
 mod tools;
 mod wasi;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         "stress" => stress::main(rest),
         "test-js" => greet::test_js(),
         "test-wasi" => wasi::build_and_test(),
+        "test-package" => package::build_and_test(),
         "build-guests" => guests::build_all().map(|_| ()),
         "install-tools" => tools::ensure_all(),
         _ => {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
                  test            run every test (installs missing tools)\n  \
                  test-js         build the guests, run the JS tests (Node, then headless Chromium)\n  \
                  test-wasi       build the WASI guests, run them in wasmtime (Python) and node:wasi\n  \
+                 test-package    what `cargo package` and `npm pack` ship; the npm package installed, type-checked, bundled\n  \
                  build-guests    build every guest to target/guests/*.wasm\n  \
                  bench           allocator benchmarks (bench/run.mjs); --smoke: seconds, tiny counts\n  \
                  stress          >= 10^7 random ops per policy, host and wasm32 (--ops N, --seed S, --host-only, --wasm-only)\n  \
@@ -174,6 +177,9 @@ fn test(args: &[String]) -> Result {
     wasi::test()?;
     stress::edge_guest_test()?;
     greet::test()?;
+    // What the crates and the npm package ship; the npm package installed,
+    // imported, type-checked and bundled as a user would.
+    package::test()?;
     // The benchmark harness in seconds with tiny counts, so it cannot rot.
     bench::smoke()?;
     eprintln!("\nxtask: all tests passed");
