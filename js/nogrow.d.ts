@@ -171,3 +171,25 @@ export declare function attach<E extends WebAssembly.Exports = WebAssembly.Expor
   source: WebAssembly.Instance | E | { instance: WebAssembly.Instance },
   options?: AttachOptions,
 ): NogrowViews<E>;
+
+/** A guest that is re-instantiated after an out-of-memory trap (see `restartable`). */
+export interface Restartable {
+  /** The current instance's views (re-read after a restart). */
+  readonly views: NogrowViews;
+  /** How many times the guest was re-instantiated. */
+  readonly restarts: number;
+  /** Calls the export `name` through `wrap`; after an OutOfArenaMemory the guest starts over, then the error is rethrown. */
+  call(name: string, ...args: unknown[]): unknown;
+}
+
+/**
+ * A guest that starts over after an out-of-memory trap: the trapped call's
+ * blocks stay allocated and its data may be half-updated, so a fresh instance
+ * is made from `module` with the same imports and options.
+ */
+export declare function restartable(
+  module: WebAssembly.Module,
+  imports?: WebAssembly.Imports,
+  options?: AttachOptions & { onRestart?: (error: OutOfArenaMemory, views: NogrowViews) => void },
+): Restartable;
+

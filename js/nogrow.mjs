@@ -486,6 +486,42 @@ export function growthNotifier() {
 }
 
 /**
+ * A guest that starts over after an out-of-memory trap. A trap stops the
+ * call where it is: nothing unwinds, so the blocks that call had allocated
+ * stay allocated and the guest's own data may be half-updated; the instance
+ * should take no more calls. `call(name, ...args)` calls an export through
+ * `wrap`; when that throws OutOfArenaMemory, a fresh instance is made from
+ * `module` with the same `imports` and attach `options` before the error is
+ * rethrown, so the next call runs on a clean guest (views from `views` must be
+ * re-read). `options.onRestart(error, views)` runs after each restart (e.g. to
+ * call `views.reserve(0)` again for a Reserve guest).
+ */
+export function restartable(module, imports = {}, options = {}) {
+  const start = () => attach(new WebAssembly.Instance(module, imports), options);
+  let views = start();
+  let restarts = 0;
+  return {
+    /** The current instance's views. */
+    get views() { return views; },
+    /** How many times the guest was re-instantiated. */
+    get restarts() { return restarts; },
+    /** Calls the export `name`; restarts the guest after an out-of-memory trap. */
+    call(name, ...args) {
+      try {
+        return views.call(name, ...args);
+      } catch (e) {
+        if (e instanceof OutOfArenaMemory) {
+          views = start();
+          restarts += 1;
+          options.onRestart?.(e, views);
+        }
+        throw e;
+      }
+    },
+  };
+}
+
+/**
  * Attaches to a guest: `source` is a WebAssembly.Instance, its exports, or
  * `{ instance }`. Options: `memory` (when the guest does not export it),
  * `resizable` ('auto' default | true | false), `notifier` (from

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   attach, growthNotifier, NogrowError, OutOfArenaMemory, describeFailure, STATE_SIZE, STATE_OFFSETS,
-  ABI_VERSION, POLICY_NAMES,
+  ABI_VERSION, POLICY_NAMES, restartable,
 } from '../nogrow.mjs';
 
 const load = (name) => readFileSync(new URL(`../../target/guests/${name}.wasm`, import.meta.url));
@@ -216,6 +216,33 @@ test('Signal out of its page limit: OutOfArenaMemory names the limit', async () 
     assert.match(err.message, /^out of arena memory: requested 87000000 bytes \(align 1\); .*policy Signal — growth refused \(limit 1024 pages/);
     return true;
   });
+});
+
+test('restartable: after an out-of-memory trap the guest starts over on a clean instance', async () => {
+  const restarted = [];
+  const g = restartable(new WebAssembly.Module(load('greet-signal')), {}, {
+    ...FIXED,
+    onRestart: (err, views) => restarted.push([err, views]),
+  });
+  const greet = () => {
+    const nv = g.views;
+    const e = nv.exports;
+    return g.call('set_name', nv.writeString(e.get_salutation_ptr(), 'Ahoy there'), nv.writeString(e.get_name_ptr(), 'Testy McTestface'));
+  };
+  greet();
+  const first = g.views;
+  assert.throws(() => g.call('repeat_greeting', 3_000_000), OutOfArenaMemory);
+  assert.equal(g.restarts, 1);
+  assert.notEqual(g.views, first, 'a new instance');
+  assert.equal(restarted.length, 1);
+  assert.ok(restarted[0][0] instanceof OutOfArenaMemory);
+  assert.equal(g.views.stats().inUse, 0, 'nothing of the trapped call is left');
+  assert.equal(g.views.stats().failures, 0);
+  greet();
+  assert.equal(g.call('repeat_greeting', 2), 58, 'the fresh guest works');
+  assert.equal(first.stats().failures, 1, 'the old instance recorded its failure');
+  assert.throws(() => g.call('no_such_export'), TypeError);
+  assert.equal(g.restarts, 1, 'other errors do not restart');
 });
 
 test('guests without nogrow: no stats, generation counts the growths the module saw', async () => {
