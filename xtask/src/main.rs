@@ -3,6 +3,7 @@
 
 mod abi;
 mod bench;
+mod expect_guest;
 mod greet;
 mod guests;
 mod package;
@@ -31,6 +32,9 @@ fn main() -> ExitCode {
         "test-js" => greet::test_js(),
         "test-wasi" => wasi::build_and_test(),
         "test-package" => package::build_and_test(),
+        "test-expect" => tools::ensure_wasm_target()
+            .and_then(|()| tools::ensure_wasm_bindgen_runner())
+            .and_then(|()| expect_guest::test()),
         "build-guests" => guests::build_all().map(|_| ()),
         "install-tools" => tools::ensure_all(),
         _ => {
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
                  test-js         build the guests, run the JS tests (Node, then headless Chromium)\n  \
                  test-wasi       build the WASI guests, run them in wasmtime (Python) and node:wasi\n  \
                  test-package    what `cargo package` and `npm pack` ship; the npm package installed, type-checked, bundled\n  \
+                 test-expect     examples/expect-guest's wasm32 tests (nogrow::expect in a user's crate)\n  \
                  build-guests    build every guest to target/guests/*.wasm\n  \
                  bench           allocator benchmarks (bench/run.mjs); --smoke: seconds, tiny counts\n  \
                  stress          >= 10^7 random ops per policy, host and wasm32 (--ops N, --seed S, --host-only, --wasm-only)\n  \
@@ -159,6 +164,8 @@ fn test(args: &[String]) -> Result {
         "wasm32-unknown-unknown",
         "--tests",
     ]))?;
+    // A user's guest crate testing itself with `nogrow::expect`.
+    expect_guest::test()?;
 
     // Release-built guests, then checks over their bytes.
     guests::build_all()?;
