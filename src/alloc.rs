@@ -176,6 +176,13 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
         }
     }
 
+    /// The static arena's address and size in bytes (for diagnostics and
+    /// tests: whether a block lies in the arena or in memory grown later).
+    pub fn static_arena(&self) -> (*const u8, usize) {
+        let talc = self.lock();
+        (talc.source.arena.cast_const(), talc.source.arena_size)
+    }
+
     /// Runs `f` on the allocator's memory under its lock (for tests and
     /// diagnostics; `f` must not allocate through this allocator).
     pub fn with_memory<R>(&self, f: impl FnOnce(&mut M) -> R) -> R {

@@ -97,7 +97,7 @@ fn no_allocations_allows_freeing_a_block_made_before() {
 
 #[test]
 #[should_panic(
-    expected = "expected no allocations, but there were 1 allocs, 0 reallocs and 0 failed attempts"
+    expected = "expected no allocations, but the closure allocated: allocs +1, reallocs +0, failures +0"
 )]
 fn no_allocations_panics_on_an_allocation() {
     let a = make(Fail);
@@ -106,7 +106,7 @@ fn no_allocations_panics_on_an_allocation() {
 
 #[test]
 #[should_panic(
-    expected = "expected no allocations, but there were 0 allocs, 1 reallocs and 0 failed attempts"
+    expected = "expected no allocations, but the closure allocated: allocs +0, reallocs +1, failures +0"
 )]
 fn no_allocations_panics_on_a_reallocation() {
     let a = make(Fail);
@@ -116,7 +116,7 @@ fn no_allocations_panics_on_a_reallocation() {
 
 #[test]
 #[should_panic(
-    expected = "expected no allocations, but there were 0 allocs, 0 reallocs and 1 failed attempts"
+    expected = "expected no allocations, but the closure allocated: allocs +0, reallocs +0, failures +1"
 )]
 fn no_allocations_panics_on_a_failed_attempt() {
     let a = make(Fail);
@@ -135,8 +135,7 @@ fn no_growth_passes_when_the_closure_fits_the_arena() {
 
 #[test]
 #[should_panic(
-    expected = "expected no memory growth, but nogrow grew memory 1 times, \
-                           the generation moved by 1 and memory went from 2 to"
+    expected = "expected no memory growth, but memory grew: growths +1, generation +1, pages 2 -> "
 )]
 fn no_growth_panics_when_nogrow_grows_memory() {
     let a = make(Signal::new());
@@ -145,8 +144,7 @@ fn no_growth_panics_when_nogrow_grows_memory() {
 
 #[test]
 #[should_panic(
-    expected = "expected no memory growth, but nogrow grew memory 0 times, \
-                           the generation moved by 1 and memory went from 2 to 3 pages"
+    expected = "expected no memory growth, but memory grew: growths +0, generation +1, pages 2 -> 3 (all:"
 )]
 fn no_growth_panics_when_someone_else_grows_memory() {
     let a = make(Fail);
@@ -181,7 +179,7 @@ fn no_leak_accepts_freeing_memory_made_before() {
 
 #[test]
 #[should_panic(
-    expected = "expected every byte returned, but 96 more bytes are in use (0 before, 96 after)"
+    expected = "expected every byte returned, but 96 bytes are still in use: in use 0 -> 96 bytes"
 )]
 fn no_leak_panics_naming_the_bytes_kept() {
     let a = make(Fail);

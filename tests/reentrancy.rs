@@ -4,7 +4,7 @@
 //! tests): its global allocator is a nogrow instance whose `Memory::grow`
 //! allocates. The panic is observed in a panic hook, which then ends the
 //! process, so nothing unwinds out of the allocator. The wasm32 twin is
-//! `tests/reentrancy_wasm.rs`.
+//! `tests/wasm_signal_reentrancy.rs`.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}

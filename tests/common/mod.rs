@@ -1,5 +1,5 @@
-//! The random-operation body shared by the host tests (`tests/random_host.rs`,
-//! also run under Miri), the wasm32 tests (`tests/wasm_random_*.rs`), the
+//! The random-operation body shared by the host tests (`tests/random_ops.rs`,
+//! also run under Miri), the wasm32 tests (`tests/wasm_*_random_ops.rs`), the
 //! fuzz target (`fuzz-alloc/`) and `cargo xtask stress`.
 //!
 //! [`run`] drives a [`Nogrow`] with alloc / alloc_zeroed / free / realloc
@@ -961,4 +961,16 @@ impl Drop for Region {
         // SAFETY: allocated in `new` with this layout.
         unsafe { std::alloc::dealloc(self.ptr, self.layout) }
     }
+}
+
+/// In a wasm32 test binary: on any other target the binary holds only this
+/// ignored test, which says where its tests run.
+#[macro_export]
+macro_rules! wasm32_only {
+    () => {
+        #[cfg(not(target_arch = "wasm32"))]
+        #[test]
+        #[ignore = "a wasm32 test binary: `cargo test --target wasm32-unknown-unknown` runs it in Node (cargo xtask test does)"]
+        fn runs_on_wasm32_in_node() {}
+    };
 }

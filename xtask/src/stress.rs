@@ -78,7 +78,7 @@ pub fn main(args: &[String]) -> Result {
             "-p",
             "nogrow",
             "--test",
-            "random_host",
+            "random_ops",
             "--",
             "--ignored",
             "--exact",
@@ -94,9 +94,9 @@ pub fn main(args: &[String]) -> Result {
         tools::ensure_wasm_target()?;
         tools::ensure_wasm_bindgen_runner()?;
         for test in [
-            "wasm_random_fail",
-            "wasm_random_reserve",
-            "wasm_random_signal",
+            "wasm_fail_random_ops",
+            "wasm_reserve_random_ops",
+            "wasm_signal_random_ops",
         ] {
             let mut cmd = cargo(&[
                 "test",

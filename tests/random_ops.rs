@@ -1,6 +1,6 @@
 //! Random operations against a model, on the host, for every policy over the
 //! fake memory (`SliceMemory`), including memories that refuse to grow at
-//! chosen moments. The same body runs on wasm32 (`tests/wasm_random_*.rs`),
+//! chosen moments. The same body runs on wasm32 (`tests/wasm_*_random_ops.rs`),
 //! under libFuzzer (`fuzz-alloc/`) and in `cargo xtask stress`.
 //!
 //! Counts: `NOGROW_RANDOM_OPS` (default 20 000 per test, 100 under Miri) and
@@ -317,7 +317,7 @@ fn stress_every_policy_on_the_host() {
 /// holding the heap. Miri reports it as undefined behaviour when the heap ends
 /// where the Rust allocation ends (the other tests pad their regions). Passes
 /// natively. Reproduce with
-/// `cargo +nightly miri test -p nogrow --test random_host -- --ignored talc_`.
+/// `cargo +nightly miri test -p nogrow --test random_ops -- --ignored talc_`.
 #[test]
 #[ignore = "talc 5.1.1 overshoot: UB under Miri; run with --ignored under Miri to reproduce"]
 fn talc_full_search_overshoot_past_the_heap_end() {

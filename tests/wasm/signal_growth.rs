@@ -1,7 +1,3 @@
-//! Signal on wasm32, in Node: growth bumps the generation exactly once per
-//! growth, pages match, and the page limit holds.
-#![cfg(target_arch = "wasm32")]
-
 use core::arch::wasm32::memory_size;
 
 use wasm_bindgen_test::wasm_bindgen_test;

@@ -1,7 +1,3 @@
-//! Reserve::pages on wasm32, in Node: one growth up front (here lazily, at the
-//! harness's first allocation), then never again.
-#![cfg(target_arch = "wasm32")]
-
 use core::arch::wasm32::memory_size;
 
 use nogrow::ReserveError;

@@ -1,6 +1,3 @@
-//! Fail policy on wasm32, in Node: exhaustion returns errors, memory never grows.
-#![cfg(target_arch = "wasm32")]
-
 use core::arch::wasm32::memory_size;
 
 use wasm_bindgen_test::wasm_bindgen_test;

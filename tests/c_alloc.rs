@@ -1,7 +1,7 @@
 //! The C allocation family (`nogrow::c_alloc`) on the host, over a fake
 //! memory: what C specifies, what wasi-libc does where C leaves a choice, and
 //! the bad pointers a C program can pass. Runs under `cargo test` and Miri.
-//! (Mixed C and Rust blocks under the random-operation model: `random_host`.)
+//! (Mixed C and Rust blocks under the random-operation model: `random_ops`.)
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::alloc::{GlobalAlloc, Layout};

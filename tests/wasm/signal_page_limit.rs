@@ -1,30 +1,15 @@
-//! Edge cases on wasm32 under Node with a Signal global allocator: hitting the
-//! page limit fails cleanly (null, failure recorded, `memory.size` at most the
-//! limit), the heap stays usable, and once everything is freed the grown
-//! region is allocatable as one block again (growth extends one heap).
-#![cfg(target_arch = "wasm32")]
+use core::alloc::{GlobalAlloc, Layout};
 
-use core::{
-    alloc::{GlobalAlloc, Layout},
-    mem::MaybeUninit,
-};
-
-use nogrow::{Arena, Nogrow, Signal, State, WasmMemory};
+use nogrow::{Nogrow, Signal};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 const ARENA_LEN: usize = 1 << 20;
 const LIMIT_PAGES: usize = 1024;
-static mut ARENA: [MaybeUninit<u8>; ARENA_LEN] = [MaybeUninit::uninit(); ARENA_LEN];
-static STATE: State = State::new();
 
-#[global_allocator]
-static NOGROW: Nogrow<Signal> = Nogrow::new(
-    // SAFETY: `ARENA` is named only here.
-    unsafe { Arena::array(&raw mut ARENA) },
-    Signal::new().limit_pages(LIMIT_PAGES),
-    WasmMemory,
-    &STATE,
-);
+nogrow::arena! {
+    #[global_allocator]
+    static NOGROW: Nogrow<Signal> = (ARENA_LEN, Signal::new().limit_pages(LIMIT_PAGES));
+}
 
 /// The largest block of at most `upper` bytes served now (no growth possible:
 /// memory is at the limit).

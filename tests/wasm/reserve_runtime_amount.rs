@@ -1,6 +1,3 @@
-//! Reserve::runtime on wasm32, in Node: grows only when asked, once.
-#![cfg(target_arch = "wasm32")]
-
 use core::arch::wasm32::memory_size;
 
 use nogrow::ReserveError;
