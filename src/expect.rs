@@ -208,8 +208,8 @@ impl Usage {
     pub fn assert_no_allocations(&self) -> &Self {
         if self.allocs != 0 || self.reallocs != 0 || self.failures != 0 {
             panic!(
-                "nogrow: expected no allocations, but there were {} allocs, {} reallocs \
-                 and {} failed attempts ({self})",
+                "nogrow: expected no allocations, but the closure allocated: allocs +{}, \
+                 reallocs +{}, failures +{} (all: {self})",
                 self.allocs, self.reallocs, self.failures
             );
         }
@@ -222,8 +222,8 @@ impl Usage {
     pub fn assert_no_growth(&self) -> &Self {
         if self.grew() {
             panic!(
-                "nogrow: expected no memory growth, but nogrow grew memory {} times, \
-                 the generation moved by {} and memory went from {} to {} pages ({self})",
+                "nogrow: expected no memory growth, but memory grew: growths +{}, \
+                 generation +{}, pages {} -> {} (all: {self})",
                 self.growths, self.generation, self.pages_before, self.pages_after
             );
         }
@@ -237,8 +237,8 @@ impl Usage {
     pub fn assert_no_leak(&self) -> &Self {
         if self.in_use_change() > 0 {
             panic!(
-                "nogrow: expected every byte returned, but {} more bytes are in use \
-                 ({} before, {} after) ({self})",
+                "nogrow: expected every byte returned, but {} bytes are still in use: \
+                 in use {} -> {} bytes (all: {self})",
                 self.in_use_change(),
                 self.in_use_before,
                 self.in_use_after
@@ -256,17 +256,17 @@ impl Usage {
             peak if peak.at_most() <= bytes => {}
             Peak::Exact(peak) => panic!(
                 "nogrow: expected a peak of at most {bytes} bytes above the start, \
-                 but it was {peak} bytes ({self})"
+                 but it was {peak} bytes (all: {self})"
             ),
             Peak::Within { at_least, .. } if at_least > bytes => panic!(
                 "nogrow: expected a peak of at most {bytes} bytes above the start, \
-                 but at least {at_least} bytes were still in use at the end ({self})"
+                 but at least {at_least} bytes were still in use at the end (all: {self})"
             ),
             Peak::Within { at_least, at_most } => panic!(
                 "nogrow: cannot tell whether the peak stayed at most {bytes} bytes above \
                  the start: the closure did not rise above nogrow's earlier high-water \
                  mark ({at_most} bytes above the start), so its peak is only known to be \
-                 between {at_least} and {at_most} bytes ({self})"
+                 between {at_least} and {at_most} bytes (all: {self})"
             ),
         }
         self
