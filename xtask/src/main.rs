@@ -6,6 +6,7 @@ mod bench;
 mod expect_guest;
 mod greet;
 mod guests;
+mod hosts;
 mod package;
 mod stress;
 mod tools;
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         "stress" => stress::main(rest),
         "test-js" => greet::test_js(),
         "test-wasi" => wasi::build_and_test(),
+        "test-hosts" => hosts::build_and_test(),
         "test-package" => package::build_and_test(),
         "test-expect" => tools::ensure_wasm_target()
             .and_then(|()| tools::ensure_wasm_bindgen_runner())
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
                  test            run every test (installs missing tools)\n  \
                  test-js         build the guests, run the JS tests (Node, then headless Chromium)\n  \
                  test-wasi       build the WASI guests, run them in wasmtime (Python) and node:wasi\n  \
+                 test-hosts      build the heavy guests, run the example hosts (hosts/: wasmi, wasmtime in Python)\n  \
                  test-package    what `cargo package` and `npm pack` ship; the npm package installed, type-checked, bundled\n  \
                  test-expect     examples/expect-guest's wasm32 tests (nogrow::expect in a user's crate)\n  \
                  build-guests    build every guest to target/guests/*.wasm\n  \
@@ -182,6 +185,8 @@ fn test(args: &[String]) -> Result {
     run(Command::new("node").args(["--test", "tests/node/"]))?;
     // WASI guests in wasmtime (Python) and node:wasi.
     wasi::test()?;
+    // The example hosts (hosts/): wasmi and wasmtime (Python).
+    hosts::test()?;
     stress::edge_guest_test()?;
     greet::test()?;
     // What the crates and the npm package ship; the npm package installed,

@@ -41,7 +41,10 @@ pub fn test() -> Result {
 
 /// Writes `target/guests/nogrow-state.json`: the state block's size, field
 /// offsets and policy numbers from the crate's own constants, so hosts in
-/// other languages decode the block with the layout the guest was built with.
+/// other languages decode the block with the layout the guest was built with;
+/// and the reserve status values, reserve error messages and the
+/// out-of-memory explanation's templates (`nogrow::host`), so they explain
+/// failures in the crate's words.
 pub fn write_layout() -> Result<PathBuf> {
     use state::offsets as o;
     let offsets = [
@@ -78,14 +81,60 @@ pub fn write_layout() -> Result<PathBuf> {
         .map(|(name, kind)| format!("\"{name}\": {}", *kind as u32))
         .collect();
     let json = format!(
-        "{{\n  \"abi_version\": {},\n  \"size\": {},\n  \"offsets\": {{ {} }},\n  \"policies\": {{ {} }}\n}}\n",
+        "{{\n  \"abi_version\": {},\n  \"size\": {},\n  \"offsets\": {{ {} }},\n  \"policies\": {{ {} }},\n{}}}\n",
         state::ABI_VERSION,
         o::SIZE,
         fields.join(", "),
         kinds.join(", "),
+        host_json(),
     );
     std::fs::create_dir_all(guests::dir()).map_err(|e| e.to_string())?;
     let path = guests::dir().join("nogrow-state.json");
     std::fs::write(&path, json).map_err(|e| format!("writing {}: {e}", path.display()))?;
     Ok(path)
+}
+
+/// A JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The layout file's entries from `nogrow::host` and `ReserveError`: reserve
+/// statuses and messages, and the explanation's parts.
+fn host_json() -> String {
+    use nogrow::{ReserveError, host};
+    let errors: Vec<String> = ReserveError::ALL
+        .iter()
+        .map(|e| format!("\"{}\": {}", e.code(), json_string(e.message())))
+        .collect();
+    let advice: Vec<String> = PolicyKind::ALL
+        .iter()
+        .map(|&k| {
+            let name = k.name().to_lowercase();
+            format!("\"{name}\": {}", json_string(host::advice(Some(k))))
+        })
+        .chain([format!("\"unknown\": {}", json_string(host::advice(None)))])
+        .collect();
+    let placeholders: Vec<String> = host::PLACEHOLDERS.iter().map(|p| json_string(p)).collect();
+    format!(
+        "  \"reserve_status\": {{ \"none\": {}, \"reserved\": {} }},\n  \"reserve_errors\": {{ {} }},\n  \"explanation\": {{\n    \"head\": {},\n    \"separator\": {},\n    \"advice\": {{ {} }},\n    \"no_limit\": {},\n    \"placeholders\": [{}]\n  }}\n",
+        host::RESERVE_STATUS_NONE,
+        host::RESERVE_STATUS_RESERVED,
+        errors.join(", "),
+        json_string(host::EXPLANATION_HEAD),
+        json_string(host::EXPLANATION_SEPARATOR),
+        advice.join(", "),
+        json_string(host::NO_LIMIT),
+        placeholders.join(", "),
+    )
 }

@@ -1,5 +1,6 @@
 //! Example guest: heavy allocation (`format!`, `Vec`, `String`) under a nogrow
-//! policy. Built three times by the demo, once per policy feature.
+//! policy. Built once per policy feature. `heavy` fails cleanly past the arena;
+//! `grab` allocates infallibly, so past the arena it is an out-of-memory trap.
 
 #[cfg(not(any(feature = "reserve", feature = "signal")))]
 nogrow::install!(arena: 2 << 20, policy: Fail);
@@ -35,4 +36,21 @@ pub extern "C" fn heavy(kib: u32) -> u32 {
         i += 1;
     }
     ok
+}
+
+/// Allocates `kib` KiB in one `Vec` with an infallible allocation, touches
+/// every page of it and returns how many pages it touched. Past the arena (and
+/// past what the policy may grow) this is an out-of-memory trap, which the
+/// allocator records in the state block first.
+#[unsafe(no_mangle)]
+pub extern "C" fn grab(kib: u32) -> u32 {
+    let mut block = vec![0u8; kib as usize * 1024];
+    let block = core::hint::black_box(&mut block);
+    let mut pages = 0;
+    for page in block.chunks_mut(64 << 10) {
+        page[0] = 1;
+        pages += 1;
+    }
+    core::hint::black_box(block);
+    pages
 }
