@@ -1,10 +1,7 @@
 //! `nogrow check`: can this module grow its memory, and if so, only through
 //! nogrow's signalled growth path? And, as a separate verdict, can it grow a
-//! table (see [`crate::tables`])?
-
-use std::fmt::Write as _;
-
-use serde_json::{Value, json};
+//! table (see [`crate::tables`])? The facts and the verdict; the text and
+//! JSON output are in [`crate::render`].
 
 use crate::error::Result;
 use crate::graph::{Reach, Via};
@@ -96,7 +93,7 @@ pub enum Owner {
 }
 
 impl Owner {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Owner::Nogrow => "nogrow",
             Owner::Other => "other",
@@ -380,167 +377,4 @@ fn parse_section(data: &[u8]) -> std::result::Result<(u32, u32), String> {
         return Err("records disagree".into());
     }
     Ok(first)
-}
-
-impl Report {
-    /// Human-readable report: the memory section and its verdict, then the
-    /// tables section and the table verdict (`require_fixed_tables`: whether
-    /// `--require-fixed-tables` was given).
-    pub fn text(&self, file: &str, level: Level, require_fixed_tables: bool) -> String {
-        let mut s = String::new();
-        let _ = writeln!(s, "{file}");
-        if self.memories.is_empty() {
-            let _ = writeln!(s, "  memory: none");
-        }
-        for mem in &self.memories {
-            let max = mem
-                .maximum
-                .map_or("none".to_string(), |m| format!("{m} pages"));
-            let origin = match &mem.import {
-                Some((module, name)) => format!("imported from {module}.{name}"),
-                None => "defined".to_string(),
-            };
-            let exported = if mem.exports.is_empty() {
-                String::new()
-            } else {
-                format!(", exported as {}", mem.exports.join(", "))
-            };
-            let _ = writeln!(
-                s,
-                "  memory {}: initial {} pages, maximum {max}, {}{}{}, {origin}{exported}",
-                mem.index,
-                mem.initial,
-                if mem.memory64 { "64-bit" } else { "32-bit" },
-                if mem.shared { ", shared" } else { "" },
-                mem.page_size_log2
-                    .map_or(String::new(), |l| format!(", page size 2^{l}")),
-            );
-        }
-        if self.grows.is_empty() {
-            let _ = writeln!(s, "  memory.grow: none");
-        }
-        for g in &self.grows {
-            let name = g.name.as_deref().unwrap_or("(no name)");
-            let reach = if !g.reachable {
-                "unreachable".to_string()
-            } else if g.via_indirect {
-                format!("reachable by an indirect call: {}", g.path.join(" -> "))
-            } else {
-                format!("reachable: {}", g.path.join(" -> "))
-            };
-            let _ = writeln!(
-                s,
-                "  memory.grow at byte {} in func[{}] {name} [{}] (memory {}): {reach}",
-                g.site.offset,
-                g.site.func,
-                g.owner.as_str(),
-                g.site.mem,
-            );
-        }
-        if self.abi.exports.is_empty() {
-            let _ = writeln!(s, "  nogrow ABI: none");
-        } else {
-            let exports: Vec<&str> = self.abi.exports.iter().map(|(n, _)| *n).collect();
-            let policy = match (self.abi.section_policy(), self.abi.inferred) {
-                (Some(p), _) => format!("{p} (from the nogrow section)"),
-                (None, Some(p)) => format!("{p} (inferred from the code)"),
-                (None, None) => "unknown".into(),
-            };
-            let _ = writeln!(s, "  nogrow ABI: {}; policy {policy}", exports.join(", "));
-        }
-        for r in &self.reasons {
-            let _ = writeln!(s, "  because: {r}");
-        }
-        for n in &self.notes {
-            let _ = writeln!(s, "  note: {n}");
-        }
-        let ok = self.verdict.meets(level);
-        let _ = writeln!(
-            s,
-            "verdict: {} ({} --{} {})",
-            self.verdict.as_str(),
-            if ok { "meets" } else { "FAILS" },
-            if level == Level::NoGrow {
-                "require"
-            } else {
-                "allow"
-            },
-            level.as_str()
-        );
-        self.tables.text(
-            &mut s,
-            self.verdict == Verdict::CannotGrow,
-            require_fixed_tables,
-        );
-        s
-    }
-
-    /// Machine-readable report; `tables` holds the tables dimension.
-    pub fn json(&self, file: &str, level: Level, require_fixed_tables: bool) -> Value {
-        let memories: Vec<Value> = self
-            .memories
-            .iter()
-            .map(|m| {
-                json!({
-                    "index": m.index,
-                    "initial_pages": m.initial,
-                    "maximum_pages": m.maximum,
-                    "shared": m.shared,
-                    "memory64": m.memory64,
-                    "page_size_log2": m.page_size_log2,
-                    "imported": m.import.as_ref().map(|(module, name)| json!({"module": module, "name": name})),
-                    "exported_as": m.exports,
-                    "fixed": m.is_fixed(),
-                })
-            })
-            .collect();
-        let grows: Vec<Value> = self
-            .grows
-            .iter()
-            .map(|g| {
-                json!({
-                    "function_index": g.site.func,
-                    "function_name": g.name,
-                    "offset": g.site.offset,
-                    "memory": g.site.mem,
-                    "owner": g.owner.as_str(),
-                    "reachable": g.reachable,
-                    "via_indirect_call": g.via_indirect,
-                    "path": g.path,
-                    "memory_fixed": g.memory_fixed,
-                })
-            })
-            .collect();
-        let exports: serde_json::Map<String, Value> = ABI_EXPORTS
-            .iter()
-            .map(|&n| {
-                let idx = self
-                    .abi
-                    .exports
-                    .iter()
-                    .find(|(e, _)| *e == n)
-                    .map(|&(_, f)| f);
-                (n.to_string(), json!(idx))
-            })
-            .collect();
-        json!({
-            "file": file,
-            "verdict": self.verdict.as_str(),
-            "level": level.as_str(),
-            "meets": self.verdict.meets(level),
-            "memories": memories,
-            "memory_grow": grows,
-            "nogrow_abi": {
-                "exports": exports,
-                "policy": self.abi.policy(),
-                "policy_from_section": self.abi.section_policy(),
-                "policy_inferred": self.abi.inferred,
-                "abi_version": self.abi.section.map(|(v, _)| v),
-            },
-            "function_names": self.has_names,
-            "reasons": self.reasons,
-            "notes": self.notes,
-            "tables": self.tables.json(require_fixed_tables),
-        })
-    }
 }

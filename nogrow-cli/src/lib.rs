@@ -12,6 +12,7 @@ pub mod error;
 pub mod fuzz;
 pub mod graph;
 pub mod module;
+pub mod render;
 pub mod seal;
 pub mod tables;
 

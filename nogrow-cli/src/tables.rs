@@ -5,11 +5,8 @@
 //! `WebAssembly.Table.prototype.grow` on a table it holds (imported or
 //! exported). The verdict judges the module's code, as the memory verdict
 //! does: a reachable `table.grow` on a table whose maximum is not its
-//! initial size. A table the host can grow is reported as a note.
-
-use std::fmt::Write as _;
-
-use serde_json::{Value, json};
+//! initial size. A table the host can grow is reported as a note. The
+//! tables section of the text and JSON output is in [`crate::render`].
 
 use crate::graph::{Reach, Via};
 use crate::module::{self, Module, Table, TableGrowSite};
@@ -162,120 +159,5 @@ impl Tables {
     /// Whether the verdict meets `--require-fixed-tables` (when `required`).
     pub fn meets(&self, required: bool) -> bool {
         !required || self.verdict == TableVerdict::TablesFixed
-    }
-
-    /// The text section, appended to `s`. `memory_cannot_grow`: the memory
-    /// verdict is `cannot-grow`, so growing tables are pointed out plainly.
-    pub fn text(&self, s: &mut String, memory_cannot_grow: bool, required: bool) {
-        let _ = writeln!(s, "tables");
-        if self.tables.is_empty() {
-            let _ = writeln!(s, "  table: none");
-        }
-        for t in &self.tables {
-            let max = t.maximum.map_or("none".to_string(), |m| m.to_string());
-            let origin = match &t.import {
-                Some((module, name)) => format!("imported from {module}.{name}"),
-                None => "defined".to_string(),
-            };
-            let exported = if t.exports.is_empty() {
-                String::new()
-            } else {
-                format!(", exported as {}", t.exports.join(", "))
-            };
-            let _ = writeln!(
-                s,
-                "  table {}: {}, initial {}, maximum {max}{}, {origin}{exported}",
-                t.index,
-                t.element_type,
-                t.initial,
-                if t.table64 { ", 64-bit" } else { "" },
-            );
-        }
-        if self.grows.is_empty() {
-            let _ = writeln!(s, "  table.grow: none");
-        }
-        for g in &self.grows {
-            let name = g.name.as_deref().unwrap_or("(no name)");
-            let reach = if !g.reachable {
-                "unreachable".to_string()
-            } else if g.via_indirect {
-                format!("reachable by an indirect call: {}", g.path.join(" -> "))
-            } else {
-                format!("reachable: {}", g.path.join(" -> "))
-            };
-            let _ = writeln!(
-                s,
-                "  table.grow at byte {} in func[{}] {name} (table {}): {reach}",
-                g.site.offset, g.site.func, g.site.table,
-            );
-        }
-        for r in &self.reasons {
-            let _ = writeln!(s, "  because: {r}");
-        }
-        for n in &self.notes {
-            let _ = writeln!(s, "  note: {n}");
-        }
-        if memory_cannot_grow && self.verdict == TableVerdict::TablesCanGrow {
-            let _ = writeln!(
-                s,
-                "  memory cannot grow, but a table can: the memory verdict says nothing about tables"
-            );
-        }
-        let _ = writeln!(
-            s,
-            "table verdict: {}{}",
-            self.verdict.as_str(),
-            match (required, self.meets(required)) {
-                (false, _) => "",
-                (true, true) => " (meets --require-fixed-tables)",
-                (true, false) => " (FAILS --require-fixed-tables)",
-            }
-        );
-    }
-
-    /// The JSON `tables` object.
-    pub fn json(&self, required: bool) -> Value {
-        let tables: Vec<Value> = self
-            .tables
-            .iter()
-            .map(|t| {
-                json!({
-                    "index": t.index,
-                    "element_type": t.element_type,
-                    "initial": t.initial,
-                    "maximum": t.maximum,
-                    "table64": t.table64,
-                    "imported": t.import.as_ref().map(|(module, name)| json!({"module": module, "name": name})),
-                    "exported_as": t.exports,
-                    "fixed": t.is_fixed(),
-                    "host_can_grow": t.host_can_grow(),
-                })
-            })
-            .collect();
-        let grow_sites: Vec<Value> = self
-            .grows
-            .iter()
-            .map(|g| {
-                json!({
-                    "function_index": g.site.func,
-                    "function_name": g.name,
-                    "offset": g.site.offset,
-                    "table": g.site.table,
-                    "reachable": g.reachable,
-                    "via_indirect_call": g.via_indirect,
-                    "path": g.path,
-                    "table_fixed": g.table_fixed,
-                })
-            })
-            .collect();
-        json!({
-            "tables": tables,
-            "grow_sites": grow_sites,
-            "verdict": self.verdict.as_str(),
-            "required": required,
-            "meets": self.meets(required),
-            "reasons": self.reasons,
-            "notes": self.notes,
-        })
     }
 }
