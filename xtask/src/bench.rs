@@ -1,5 +1,5 @@
 //! `cargo xtask bench`: nogrow side by side with the allocators people use
-//! today (issue 4). Builds `bench/guest` once per allocator (workloads) and
+//! today. Builds `bench/guest` once per allocator (workloads) and
 //! once more with the size probe, then runs `bench/run.mjs`, which prints the
 //! tables. `--smoke` does the same with tiny counts in seconds (part of
 //! `cargo xtask test`, so the harness cannot rot).

@@ -1,37 +1,9 @@
-//! The greeting demo (issue 3): the guests that are not plain cargo builds
-//! (`greet-wat` from WebAssembly text, `greet-bindgen/` through the
-//! wasm-bindgen CLI), the Node demo, and the JS and browser tests.
+//! The greeting demo in Node, and the JS module's tests in Node and in
+//! headless Chromium.
 
-use std::{path::PathBuf, process::Command};
+use std::process::Command;
 
-use crate::{Result, guests, root, run};
-
-/// Builds `target/guests/greet-wat.wasm` (from `guests/greet.wat`),
-/// `target/guests/js-shared.wasm` (the shared-memory test guest of
-/// `js/test/shared-guest.wat`) and the
-/// wasm-bindgen output `target/guests/greet-bindgen/` (web target, from the
-/// `greet-bindgen.wasm` the cargo registry built). Returns their paths.
-pub fn build_extra() -> Result<Vec<PathBuf>> {
-    let dir = guests::dir();
-    let wat_src = root().join("guests/greet.wat");
-    let wasm = wat::parse_file(&wat_src).map_err(|e| format!("{}: {e}", wat_src.display()))?;
-    let wat_out = dir.join("greet-wat.wasm");
-    std::fs::write(&wat_out, wasm).map_err(|e| format!("writing {}: {e}", wat_out.display()))?;
-    let shared_src = root().join("js/test/shared-guest.wat");
-    let shared =
-        wat::parse_file(&shared_src).map_err(|e| format!("{}: {e}", shared_src.display()))?;
-    let shared_out = dir.join("js-shared.wasm");
-    std::fs::write(&shared_out, shared)
-        .map_err(|e| format!("writing {}: {e}", shared_out.display()))?;
-
-    crate::tools::ensure_wasm_bindgen_runner()?;
-    let bindgen_out = dir.join("greet-bindgen");
-    run(Command::new("wasm-bindgen")
-        .args(["--target", "web", "--no-typescript", "--out-dir"])
-        .arg(&bindgen_out)
-        .arg(dir.join("greet-bindgen.wasm")))?;
-    Ok(vec![wat_out, shared_out, bindgen_out])
-}
+use crate::{Result, guests, run};
 
 /// The main job: builds every guest, then the Node demo prints the
 /// side-by-side table.

@@ -2,7 +2,7 @@
 //! for its wasm target (`wasm32-unknown-unknown`, `wasm32v1-none`,
 //! `wasm32-wasip1`) and copied to `target/guests/NAME.wasm`.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, process::Command};
 
 use crate::{Result, cargo, root, run};
 
@@ -96,8 +96,8 @@ pub const GUESTS: &[Guest] = &[
         link_args: &["--max-memory=2097152"],
         ..Guest::CDYLIB
     },
-    // The greeting demo (issue 3). greet-wat and greet-bindgen/ are made by
-    // `crate::greet::build_extra` (wat crate, wasm-bindgen CLI).
+    // The greeting demo. greet-wat and greet-bindgen/ are made by
+    // `build_non_cargo` (wat crate, wasm-bindgen CLI).
     Guest {
         name: "greet-std",
         package: "guest-greet-std",
@@ -191,7 +191,7 @@ pub fn dir() -> PathBuf {
 /// Builds every guest; returns their paths.
 pub fn build_all() -> Result<Vec<PathBuf>> {
     let mut out = build_each(GUESTS.iter())?;
-    out.extend(crate::greet::build_extra()?);
+    out.extend(build_non_cargo()?);
     Ok(out)
 }
 
@@ -262,4 +262,31 @@ pub fn build(g: &Guest) -> Result<PathBuf> {
     let dest = dir().join(format!("{}.wasm", g.name));
     std::fs::copy(&built, &dest).map_err(|e| format!("copying {}: {e}", built.display()))?;
     Ok(dest)
+}
+
+/// Builds `target/guests/greet-wat.wasm` (from `guests/greet.wat`),
+/// `target/guests/js-shared.wasm` (the shared-memory test guest of
+/// `js/test/shared-guest.wat`) and the
+/// wasm-bindgen output `target/guests/greet-bindgen/` (web target, from the
+/// `greet-bindgen.wasm` the cargo registry built). Returns their paths.
+pub fn build_non_cargo() -> Result<Vec<PathBuf>> {
+    let dir = dir();
+    let wat_src = root().join("guests/greet.wat");
+    let wasm = wat::parse_file(&wat_src).map_err(|e| format!("{}: {e}", wat_src.display()))?;
+    let wat_out = dir.join("greet-wat.wasm");
+    std::fs::write(&wat_out, wasm).map_err(|e| format!("writing {}: {e}", wat_out.display()))?;
+    let shared_src = root().join("js/test/shared-guest.wat");
+    let shared =
+        wat::parse_file(&shared_src).map_err(|e| format!("{}: {e}", shared_src.display()))?;
+    let shared_out = dir.join("js-shared.wasm");
+    std::fs::write(&shared_out, shared)
+        .map_err(|e| format!("writing {}: {e}", shared_out.display()))?;
+
+    crate::tools::ensure_wasm_bindgen_runner()?;
+    let bindgen_out = dir.join("greet-bindgen");
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&bindgen_out)
+        .arg(dir.join("greet-bindgen.wasm")))?;
+    Ok(vec![wat_out, shared_out, bindgen_out])
 }
