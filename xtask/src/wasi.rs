@@ -46,44 +46,18 @@ pub fn test() -> Result {
 /// out-of-memory explanation's templates (`nogrow::host`), so they explain
 /// failures in the crate's words.
 pub fn write_layout() -> Result<PathBuf> {
-    use state::offsets as o;
-    let offsets = [
-        ("generation", o::GENERATION),
-        ("abi_version", o::ABI_VERSION),
-        ("policy", o::POLICY),
-        ("pages", o::PAGES),
-        ("arena_bytes", o::ARENA_BYTES),
-        ("in_use", o::IN_USE),
-        ("peak_in_use", o::PEAK_IN_USE),
-        ("allocs", o::ALLOCS),
-        ("frees", o::FREES),
-        ("reallocs", o::REALLOCS),
-        ("failures", o::FAILURES),
-        ("growths", o::GROWTHS),
-        ("last_fail_size", o::LAST_FAIL_SIZE),
-        ("last_fail_align", o::LAST_FAIL_ALIGN),
-        ("last_fail_in_use", o::LAST_FAIL_IN_USE),
-        ("last_fail_arena", o::LAST_FAIL_ARENA),
-        ("reserve_status", o::RESERVE_STATUS),
-        ("limit_pages", o::LIMIT_PAGES),
-    ];
-    let policies = [
-        ("fail", PolicyKind::Fail),
-        ("reserve", PolicyKind::Reserve),
-        ("signal", PolicyKind::Signal),
-    ];
-    let fields: Vec<String> = offsets
+    let fields: Vec<String> = state::FIELDS
         .iter()
-        .map(|(name, off)| format!("\"{name}\": {off}"))
+        .map(|f| format!("\"{}\": {}", f.name, f.offset))
         .collect();
-    let kinds: Vec<String> = policies
+    let kinds: Vec<String> = PolicyKind::ALL
         .iter()
-        .map(|(name, kind)| format!("\"{name}\": {}", *kind as u32))
+        .map(|kind| format!("\"{}\": {}", kind.name().to_lowercase(), *kind as u32))
         .collect();
     let json = format!(
         "{{\n  \"abi_version\": {},\n  \"size\": {},\n  \"offsets\": {{ {} }},\n  \"policies\": {{ {} }},\n{}}}\n",
         state::ABI_VERSION,
-        o::SIZE,
+        state::offsets::SIZE,
         fields.join(", "),
         kinds.join(", "),
         host_json(),
