@@ -33,6 +33,13 @@ export type PolicyName = 'Fail' | 'Reserve' | 'Signal';
 export declare const POLICY_NAMES: readonly (PolicyName | null)[];
 /** What each negative `nogrow_reserve` code means. */
 export declare const RESERVE_ERRORS: ReadonlyMap<number, string>;
+/** The words of an out-of-memory explanation. */
+export declare const EXPLANATION: Readonly<{
+  head: string;
+  separator: string;
+  advice: Readonly<Record<PolicyName | 'unknown', string>>;
+  noLimit: string;
+}>;
 // </generated>
 export type Mode = 'fixed' | 'resizable' | 'shared';
 

@@ -66,6 +66,23 @@ export const RESERVE_ERRORS = new Map([
   [-4, 'the reserve would take memory beyond 4 GiB'],
   [-5, 'the engine refused to grow (module maximum)'],
 ]);
+
+/**
+ * The words of an out-of-memory explanation (`nogrow::host`): `head`, then
+ * `separator`, then the policy's advice; `{name}` placeholders are filled
+ * from the failure record (`{limit_pages}`: `noLimit` when 0).
+ */
+export const EXPLANATION = Object.freeze({
+  head: 'out of arena memory: requested {size} bytes (align {align}); arena {arena_bytes}, in use {in_use}',
+  separator: '; ',
+  advice: Object.freeze({
+    Fail: 'policy Fail — raise the arena or use Reserve',
+    Reserve: 'policy Reserve — raise the reserve (Reserve::pages) or the arena',
+    Signal: "policy Signal — growth refused (limit {limit_pages} pages, or the engine's maximum); raise limit_pages or the module's maximum",
+    unknown: 'policy unknown',
+  }),
+  noLimit: 'none',
+});
 // </generated>
 
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -94,17 +111,16 @@ export class OutOfArenaMemory extends Error {
  * @param {{size:number, align:number, inUse:number, arenaBytes:number, policy:string|null, limitPages?:number}} f
  */
 export function describeFailure(f) {
-  const head = `out of arena memory: requested ${f.size} bytes (align ${f.align}); arena ${f.arenaBytes}, in use ${f.inUse}`;
-  switch (f.policy) {
-    case 'Fail':
-      return `${head}; policy Fail — raise the arena or use Reserve`;
-    case 'Reserve':
-      return `${head}; policy Reserve — raise the reserve (Reserve::pages) or the arena`;
-    case 'Signal':
-      return `${head}; policy Signal — growth refused (limit ${f.limitPages || 'none'} pages, or the engine's maximum); raise limit_pages or the module's maximum`;
-    default:
-      return `${head}; policy unknown`;
-  }
+  const values = {
+    size: f.size,
+    align: f.align,
+    arena_bytes: f.arenaBytes,
+    in_use: f.inUse,
+    limit_pages: f.limitPages || EXPLANATION.noLimit,
+  };
+  const fill = (template) => template.replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
+  const advice = EXPLANATION.advice[f.policy] ?? EXPLANATION.advice.unknown;
+  return fill(EXPLANATION.head) + EXPLANATION.separator + fill(advice);
 }
 
 function resolve(source, options) {

@@ -4,7 +4,7 @@
 //! in `js/nogrow.d.ts`, and the README's tables. Each generated part sits
 //! between a begin and an end marker line; `--check` fails on any drift.
 
-use nogrow::{PAGE_SIZE, PolicyKind, ReserveError, state};
+use nogrow::{PAGE_SIZE, PolicyKind, ReserveError, host, state};
 
 use crate::{Result, root};
 
@@ -111,7 +111,21 @@ fn js() -> String {
     for e in ReserveError::ALL {
         s += &format!("  [{}, {}],\n", e.code(), js_string(e.message()));
     }
-    s += "]);\n";
+    s += "]);\n\n";
+    s += "/**\n * The words of an out-of-memory explanation (`nogrow::host`): `head`, then\n";
+    s += " * `separator`, then the policy's advice; `{name}` placeholders are filled\n";
+    s += " * from the failure record (`{limit_pages}`: `noLimit` when 0).\n */\n";
+    s += "export const EXPLANATION = Object.freeze({\n";
+    s += &format!("  head: {},\n", js_string(host::EXPLANATION_HEAD));
+    s += &format!("  separator: {},\n", js_string(host::EXPLANATION_SEPARATOR));
+    s += "  advice: Object.freeze({\n";
+    for k in PolicyKind::ALL {
+        s += &format!("    {}: {},\n", k.name(), js_string(host::advice(Some(k))));
+    }
+    s += &format!("    unknown: {},\n", js_string(host::advice(None)));
+    s += "  }),\n";
+    s += &format!("  noLimit: {},\n", js_string(host::NO_LIMIT));
+    s += "});\n";
     s
 }
 
@@ -153,6 +167,11 @@ fn dts() -> String {
     s += "export declare const POLICY_NAMES: readonly (PolicyName | null)[];\n";
     s += "/** What each negative `nogrow_reserve` code means. */\n";
     s += "export declare const RESERVE_ERRORS: ReadonlyMap<number, string>;\n";
+    s += "/** The words of an out-of-memory explanation. */\n";
+    s += "export declare const EXPLANATION: Readonly<{\n";
+    s += "  head: string;\n  separator: string;\n";
+    s += "  advice: Readonly<Record<PolicyName | 'unknown', string>>;\n";
+    s += "  noLimit: string;\n}>;\n";
     s
 }
 
