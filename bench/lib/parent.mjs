@@ -1,0 +1,196 @@
+// The parent role: runs every measurement in a fresh child process (allocator
+// order rotated each repetition), measures code size, aggregates the runs
+// into the results object, then prints the report and writes JSON and plot.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+import { svg } from './plot.mjs';
+import { report } from './report.mjs';
+import { JS_VIEW_PEER, PEERS, WORKLOADS } from './workloads.mjs';
+
+/** The repository the modules are built from. */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs `script` (the entry, `bench/run.mjs`) in a child mode; its JSON
+ * output, or `{ error }` with the end of its stderr. */
+function spawnChild(script, dir, args) {
+  const r = spawnSync(process.execPath, ['--no-liftoff', script, '--dir', dir, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) {
+    return { error: (r.stderr || '').trim().split('\n').slice(-3).join(' | ') || `exit ${r.status}` };
+  }
+  return JSON.parse(r.stdout);
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** The nogrow revision the modules were just built from. */
+function revision() {
+  const git = (...a) => spawnSync('git', a, { cwd: ROOT, encoding: 'utf8' });
+  const head = git('rev-parse', '--short=10', 'HEAD');
+  if (head.status !== 0) return 'unknown';
+  const dirty = git('status', '--porcelain', '--', 'src', 'Cargo.toml').stdout?.trim();
+  return `${head.stdout.trim()}${dirty ? ' + uncommitted src/ changes' : ''}`;
+}
+
+/** The whole run; `opt` are the parsed arguments, `script` the entry that
+ * child processes run. */
+export async function runBenchmarks(opt, script) {
+  const rev = revision();
+  const smoke = opt.smoke;
+  const reps = Number(opt.reps ?? (smoke ? 1 : 11));
+  const effN = Number(opt['eff-instances'] ?? (smoke ? 2 : 25));
+  const started = Date.now();
+  const child = (args) => spawnChild(script, opt.dir, args);
+  const peers = PEERS.filter((p) => existsSync(join(opt.dir, `${p.name}.wasm`)))
+    .filter((p) => !opt.peers || opt.peers.split(',').includes(p.name));
+  const workloads = WORKLOADS.filter((w) => !opt.workloads || opt.workloads.split(',').includes(w.name));
+  if (peers.length === 0) throw new Error(`no modules in ${opt.dir}: run \`cargo xtask bench\``);
+
+  // Timed workloads.
+  const runs = {}; // runs[peer][workload] = [{ns, failures, pages}]
+  for (const p of peers) runs[p.name] = Object.fromEntries(workloads.map((w) => [w.name, []]));
+  for (let rep = 0; rep < reps; rep++) {
+    const order = peers.map((_, i) => peers[(i + rep) % peers.length]);
+    for (const p of order) {
+      for (const w of workloads) {
+        const r = child([
+          '--child', join(opt.dir, `${p.name}.wasm`), '--workload', w.name,
+          '--ops', String(smoke ? w.smoke : w.ops), '--seed', String(1 + rep),
+        ]);
+        runs[p.name][w.name].push(r);
+      }
+    }
+    process.stderr.write(`bench: repetition ${rep + 1}/${reps} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+  }
+
+  // Heap efficiency over fresh instances.
+  const eff = {};
+  for (const p of peers) {
+    const r = child(['--child-eff', join(opt.dir, `${p.name}.wasm`), '--n', String(effN), '--seed', '1000']);
+    eff[p.name] = r;
+  }
+
+  // Code size.
+  const sizes = codeSizes(opt.dir, peers, !opt['no-wasm-opt']);
+
+  // JS view access.
+  const js = [];
+  if (existsSync(join(opt.dir, `${JS_VIEW_PEER}.wasm`))) {
+    for (let rep = 0; rep < (smoke ? 1 : 11); rep++) js.push(child(['--child-js', '--ops', String(smoke ? 100_000 : 20_000_000)]));
+  }
+
+  const results = summarize({ peers, workloads, runs, eff, sizes, js, reps, effN, smoke, revision: rev });
+  const md = report(results, smoke);
+  console.log(md);
+  if (opt.json) writeFileSync(opt.json, JSON.stringify(results, null, 2));
+  if (opt.svg && !smoke) writeFileSync(opt.svg, svg(results));
+  process.stderr.write(`bench: finished in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  const errors = Object.values(runs).flatMap((ws) => Object.values(ws).flat()).filter((r) => r.error);
+  if (errors.length) {
+    console.error(`bench: ${errors.length} runs failed, e.g. ${errors[0].error}`);
+    process.exitCode = 1;
+  }
+}
+
+/** Size-probe module sizes: raw, after `wasm-opt -Oz` (if `wasmOpt` and it
+ * runs), and gzip -9 of the smallest. */
+function codeSizes(dir, peers, wasmOpt) {
+  const names = [...peers.map((p) => p.name), 'none'];
+  const tmp = mkdtempSync(join(tmpdir(), 'nogrow-bench-'));
+  const out = {};
+  for (const name of names) {
+    const file = join(dir, `${name}.size.wasm`);
+    if (!existsSync(file)) continue;
+    const raw = readFileSync(file);
+    let oz = null;
+    if (wasmOpt) {
+      const dest = join(tmp, `${name}.oz.wasm`);
+      const r = spawnSync('wasm-opt', ['-Oz', '--strip-debug', '--strip-producers', file, '-o', dest], { encoding: 'utf8' });
+      if (r.status === 0) oz = readFileSync(dest);
+    }
+    out[name] = {
+      raw: raw.length,
+      oz: oz?.length ?? null,
+      gz: gzipSync(oz ?? raw, { level: 9 }).length,
+      gzOf: oz ? 'oz' : 'raw',
+    };
+  }
+  rmSync(tmp, { recursive: true, force: true });
+  return out;
+}
+
+/** The results object (what `--json` saves and `--report` reads back). */
+function summarize({ peers, workloads, runs, eff, sizes, js, reps, effN, smoke, revision }) {
+  const speed = {};
+  for (const p of peers) {
+    speed[p.name] = {};
+    for (const w of workloads) {
+      const rs = runs[p.name][w.name];
+      const ok = rs.filter((r) => !r.error && r.failures === 0);
+      const failed = rs.filter((r) => !r.error && r.failures > 0);
+      const errors = rs.filter((r) => r.error);
+      const pages = rs.filter((r) => !r.error).map((r) => r.pages);
+      speed[p.name][w.name] = {
+        median: ok.length ? median(ok.map((r) => r.ns)) : null,
+        min: ok.length ? Math.min(...ok.map((r) => r.ns)) : null,
+        loop: ok.length ? median(ok.map((r) => r.loop)) : null,
+        n: ok.length,
+        exhausted: failed.length,
+        errors: errors.length,
+        error: errors[0]?.error,
+        opsMin: ok.length ? Math.min(...ok.map((r) => r.ops)) : null,
+        pagesMin: pages.length ? Math.min(...pages) : null,
+        pagesMax: pages.length ? Math.max(...pages) : null,
+      };
+    }
+  }
+  const efficiency = {};
+  for (const p of peers) {
+    const r = eff[p.name];
+    if (!Array.isArray(r)) { efficiency[p.name] = { error: r?.error ?? 'no result' }; continue; }
+    const fr = r.map((x) => x.live / x.capacity);
+    efficiency[p.name] = {
+      mean: fr.reduce((a, b) => a + b, 0) / fr.length,
+      min: Math.min(...fr),
+      max: Math.max(...fr),
+      capacity: r[0].capacity,
+      pages: Math.max(...r.map((x) => x.pages)),
+    };
+  }
+  let jsView = null;
+  const jsOk = js.filter((r) => !r.error);
+  if (jsOk.length) {
+    jsView = {};
+    for (const k of Object.keys(jsOk[0])) {
+      const xs = jsOk.map((r) => r[k]).filter((x) => x != null);
+      jsView[k] = { median: median(xs), min: Math.min(...xs) };
+    }
+  } else if (js.length) jsView = { error: js[0].error };
+  return {
+    date: new Date().toISOString(),
+    revision,
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    reps,
+    effInstances: effN,
+    workloads: workloads.map((w) => ({ name: w.name, label: w.label, unit: w.unit, ops: smoke ? w.smoke : w.ops })),
+    peers: peers.map(({ name, label }) => ({ name, label })),
+    speed,
+    efficiency,
+    sizes,
+    jsView,
+  };
+}

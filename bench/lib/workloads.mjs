@@ -1,0 +1,41 @@
+// What is measured: the allocators, the timed workloads, and the few facts
+// that both the child processes (which time) and the report (which explains)
+// rely on. Each is defined here once.
+
+/** Allocators in table order, with the label the tables show. */
+export const PEERS = [
+  { name: 'dlmalloc', label: 'std default (dlmalloc)' },
+  { name: 'talc-dynamic', label: 'talc WasmDynamicTalc' },
+  { name: 'talc-arena', label: 'talc WasmArenaTalc' },
+  { name: 'talc-lock', label: 'bare TalcLock<spin, Claim>' },
+  { name: 'lol_alloc', label: 'lol_alloc FreeList' },
+  { name: 'wee_alloc', label: 'wee_alloc ⚠ unmaintained' },
+  { name: 'rlsf', label: 'rlsf GlobalTlsf' },
+  { name: 'bump', label: 'bump (never frees)' },
+  { name: 'nogrow-fail', label: 'nogrow Fail' },
+  { name: 'nogrow-reserve', label: 'nogrow Reserve' },
+  { name: 'nogrow-signal', label: 'nogrow Signal' },
+];
+
+/** Timed workloads: export name, ops per run (full, smoke), unit of one op. */
+export const WORKLOADS = [
+  { name: 'ra', label: 'random actions', ops: 500_000, smoke: 20_000, unit: 'action' },
+  { name: 'ra_norealloc', label: 'random actions, no realloc', ops: 500_000, smoke: 20_000, unit: 'action' },
+  { name: 'hot32a8', label: 'hot 32 B, align 8', ops: 500_000, smoke: 20_000, unit: 'alloc+free' },
+  { name: 'hot32a16', label: 'hot 32 B, align 16', ops: 500_000, smoke: 20_000, unit: 'alloc+free' },
+  { name: 'lifo', label: 'LIFO batches of 100', ops: 500_000, smoke: 20_000, unit: 'alloc+free' },
+  { name: 'fifo', label: 'FIFO batches of 100', ops: 500_000, smoke: 20_000, unit: 'alloc+free' },
+  { name: 'churn', label: 'churn, 10 000 live', ops: 500_000, smoke: 20_000, unit: 'free+alloc' },
+  { name: 'vec_grow', label: 'Vec growth to 1 MiB', ops: 1_000, smoke: 2, unit: 'Vec' },
+  { name: 'realloc_double', label: 'realloc doubling 16 B→1 MiB', ops: 20_000, smoke: 20, unit: 'sequence' },
+];
+
+/** Longest measured run wanted; slower allocators run fewer ops. */
+export const TARGET_MS = 1000;
+
+/** The module whose memory the JS view access benchmark reads. */
+export const JS_VIEW_PEER = 'nogrow-fail';
+/** JS view access: the baseline (a view created once, never checked). */
+export const JS_VIEW_RAW = 'raw cached view';
+/** JS view access through `js/nogrow.mjs` (measured when it loads). */
+export const JS_VIEW_ATTACH = 'nogrow.mjs `attach(...).u8`';
