@@ -1,18 +1,22 @@
 //! Reading a core module into the facts `check` and `seal` need: memories,
 //! tables, exports, the direct call graph, who is address-taken, every
 //! `memory.grow` and `table.grow`, function names, and where the memory
-//! section lies. One walk over the code section finds all of them.
+//! section lies, in one pass over the module's payloads.
 //!
-//! The module is validated with `wasmparser` first, so everything read after
-//! that is well-formed; only the custom sections (`name`, `nogrow`) may still
-//! be malformed, and those are reported as notes, not errors.
+//! One `wasmparser` validator sees each payload as it is read, before its
+//! facts are taken; function bodies are validated after the last section (as
+//! `Validator::validate_all` orders it), each just before its operators are
+//! read. So everything read is well-formed; only the custom sections (`name`,
+//! `nogrow`) may still be malformed, and those are reported as notes, not
+//! errors.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use wasmparser::{
-    BinaryReader, ConstExpr, ElementItems, Encoding, ExternalKind, KnownCustom, Name, Operator,
-    Parser, Payload, TableInit, TypeRef, Validator, WasmFeatures,
+    ConstExpr, ElementItems, Encoding, ExternalKind, FuncValidatorAllocations, FunctionBody,
+    KnownCustom, Name, Operator, Parser, Payload, TableInit, TypeRef, ValidPayload, Validator,
+    WasmFeatures,
 };
 
 use crate::error::{Error, Result};
@@ -160,7 +164,13 @@ pub struct Module {
 }
 
 /// Refuses anything that is not a valid core module, with the byte offset.
+/// A module is valid exactly when [`read`] can read it.
 pub fn validate(bytes: &[u8]) -> Result<()> {
+    read(bytes).map(|_| ())
+}
+
+/// The checks before the parser: the magic, and a whole header.
+fn check_header(bytes: &[u8]) -> Result<()> {
     if !bytes.starts_with(b"\0asm") {
         return Err(Error::at(
             0,
@@ -173,32 +183,51 @@ pub fn validate(bytes: &[u8]) -> Result<()> {
             format!("truncated: {} bytes, a module header is 8", bytes.len()),
         ));
     }
-    match Parser::new(0).parse_all(bytes).next() {
-        Some(Ok(Payload::Version {
+    Ok(())
+}
+
+/// Validates `bytes` and reads the facts, in one pass over the payloads:
+/// each payload goes to the validator as it is read, then its facts are
+/// taken. Function bodies are validated after the last section, as
+/// `Validator::validate_all` does (so an invalid body is reported only when
+/// every section is valid), and each body's facts are read right after it
+/// validates.
+pub fn read(bytes: &[u8]) -> Result<Module> {
+    check_header(bytes)?;
+    let features = WasmFeatures::default();
+    let mut validator = Validator::new_with_features(features);
+    let mut parser = Parser::new(0);
+    parser.set_features(features);
+    let mut m = Module::default();
+    let mut exported_tables_or_globals = false;
+    let mut ref_globals = BTreeSet::new();
+    let mut global_count = 0u32;
+    let mut bodies = Vec::new();
+    // Where the current section starts: the end of the one before it (or of
+    // the header).
+    let mut section_start = 0;
+    for payload in parser.parse_all(bytes) {
+        let payload = payload?;
+        if let Payload::Version {
             encoding: Encoding::Component,
             ..
-        })) => {
+        } = payload
+        {
             return Err(Error::at(
                 4,
                 "this is a WebAssembly component, not a core module; check the core modules inside it",
             ));
         }
-        Some(Err(e)) => return Err(e.into()),
-        _ => {}
-    }
-    Validator::new_with_features(WasmFeatures::default()).validate_all(bytes)?;
-    Ok(())
-}
-
-/// Validates `bytes`, then reads the facts.
-pub fn read(bytes: &[u8]) -> Result<Module> {
-    validate(bytes)?;
-    let mut m = Module::default();
-    let mut exported_tables_or_globals = false;
-    let mut ref_globals = BTreeSet::new();
-    let mut global_count = 0u32;
-    for payload in Parser::new(0).parse_all(bytes) {
-        match payload? {
+        if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
+            bodies.push((func, body));
+        }
+        let section = payload.as_section().map(|(_, contents)| {
+            let whole = section_start..contents.end;
+            section_start = contents.end;
+            whole
+        });
+        match payload {
+            Payload::Version { range, .. } => section_start = range.end,
             Payload::ImportSection(r) => {
                 for imp in r.into_imports() {
                     let imp = imp?;
@@ -240,6 +269,7 @@ pub fn read(bytes: &[u8]) -> Result<Module> {
                 }
             }
             Payload::MemorySection(r) => {
+                m.memory_section = section.map(|whole| SectionSpan { whole });
                 for ty in r {
                     let index = m.memories.len() as u32;
                     m.memories.push(memory(index, ty?, None));
@@ -299,37 +329,6 @@ pub fn read(bytes: &[u8]) -> Result<Module> {
                     }
                 }
             }
-            Payload::CodeSectionEntry(body) => {
-                let func = m.imported_funcs + m.bodies.len() as u32;
-                let mut b = Body::default();
-                let mut ops = body.get_operators_reader()?;
-                while !ops.eof() {
-                    let (op, offset) = ops.read_with_offset()?;
-                    match op {
-                        Operator::Call { function_index }
-                        | Operator::ReturnCall { function_index } => b.calls.push(function_index),
-                        Operator::CallIndirect { .. }
-                        | Operator::ReturnCallIndirect { .. }
-                        | Operator::CallRef { .. }
-                        | Operator::ReturnCallRef { .. } => b.indirect = true,
-                        Operator::RefFunc { function_index } => {
-                            m.address_taken.insert(function_index);
-                        }
-                        Operator::MemoryGrow { mem } => {
-                            m.grows.push(GrowSite { func, mem, offset })
-                        }
-                        Operator::TableGrow { table } => m.table_grows.push(TableGrowSite {
-                            func,
-                            table,
-                            offset,
-                        }),
-                        _ => {}
-                    }
-                }
-                b.calls.sort_unstable();
-                b.calls.dedup();
-                m.bodies.push(b);
-            }
             Payload::CustomSection(c) => match c.name() {
                 "name" => {
                     if let KnownCustom::Name(names) = c.as_known() {
@@ -354,8 +353,48 @@ pub fn read(bytes: &[u8]) -> Result<Module> {
     if exported_tables_or_globals {
         m.host_reaches_tables = true;
     }
-    m.memory_section = memory_section_span(bytes)?;
+    let mut allocations = FuncValidatorAllocations::default();
+    for (func, body) in bodies {
+        let mut func = func.into_validator(allocations);
+        func.validate(&body)?;
+        allocations = func.into_allocations();
+        let index = m.imported_funcs + m.bodies.len() as u32;
+        let b = read_body(&body, index, &mut m)?;
+        m.bodies.push(b);
+    }
     Ok(m)
+}
+
+/// The calls, indirect calls, `ref.func`s, `memory.grow`s and `table.grow`s
+/// of the body of function `func` (already validated).
+fn read_body(body: &FunctionBody<'_>, func: u32, m: &mut Module) -> Result<Body> {
+    let mut b = Body::default();
+    let mut ops = body.get_operators_reader()?;
+    while !ops.eof() {
+        let (op, offset) = ops.read_with_offset()?;
+        match op {
+            Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
+                b.calls.push(function_index)
+            }
+            Operator::CallIndirect { .. }
+            | Operator::ReturnCallIndirect { .. }
+            | Operator::CallRef { .. }
+            | Operator::ReturnCallRef { .. } => b.indirect = true,
+            Operator::RefFunc { function_index } => {
+                m.address_taken.insert(function_index);
+            }
+            Operator::MemoryGrow { mem } => m.grows.push(GrowSite { func, mem, offset }),
+            Operator::TableGrow { table } => m.table_grows.push(TableGrowSite {
+                func,
+                table,
+                offset,
+            }),
+            _ => {}
+        }
+    }
+    b.calls.sort_unstable();
+    b.calls.dedup();
+    Ok(b)
 }
 
 fn memory(index: u32, ty: wasmparser::MemoryType, import: Option<(String, String)>) -> Memory {
@@ -408,26 +447,6 @@ fn read_names(
         }
     }
     Ok(())
-}
-
-/// The memory section's byte range (section id through contents), found by
-/// walking the section headers with `wasmparser`'s reader.
-fn memory_section_span(bytes: &[u8]) -> Result<Option<SectionSpan>> {
-    let mut r = BinaryReader::new(bytes, 0);
-    r.read_bytes(8)?;
-    let mut span = None;
-    while !r.eof() {
-        let start = r.original_position();
-        let id = r.read_u8()?;
-        let size = r.read_var_u32()? as usize;
-        r.read_bytes(size)?;
-        if id == 5 {
-            span = Some(SectionSpan {
-                whole: start..r.original_position(),
-            });
-        }
-    }
-    Ok(span)
 }
 
 /// A name-section name as Rust source spells it: demangled (legacy or v0),
