@@ -107,7 +107,7 @@ export async function moduleScenario(variant, bytes, attachOptions = {}) {
 /**
  * Allocator pressure through `js/nogrow.mjs`: after the greeting, the guest
  * builds it repeated `times` times in one allocation. Fail and Reserve run
- * out of arena (an OutOfArenaMemory error), Signal grows and bumps the
+ * out of arena (an OutOfHeapMemory error), Signal grows and bumps the
  * generation; the module's views read the result either way.
  */
 export async function pressureScenario(variant, bytes, times, attachOptions = {}) {
@@ -158,7 +158,7 @@ export async function pressureScenario(variant, bytes, times, attachOptions = {}
 export function formatStats(s) {
   if (!s) return '— (no nogrow)';
   const policy = s.policy ?? 'not yet known';
-  return `${policy}; arena ${s.arenaBytes} B, in use ${s.inUse}/${s.peakInUse} peak; ${s.allocs} allocs, ${s.failures} failures, ${s.growths} growths`;
+  return `${policy}; heap ${s.heapBytes} B, in use ${s.inUse}/${s.peakInUse} peak; ${s.allocs} allocs, ${s.failures} failures, ${s.growths} growths`;
 }
 
 /** An error as a short table cell. */

@@ -7,7 +7,7 @@ export declare const STATE_OFFSETS: Readonly<{
   abiVersion: 4;
   policy: 8;
   pages: 12;
-  arenaBytes: 16;
+  heapBytes: 16;
   inUse: 20;
   peakInUse: 24;
   allocs: 28;
@@ -18,7 +18,7 @@ export declare const STATE_OFFSETS: Readonly<{
   lastFailSize: 48;
   lastFailAlign: 52;
   lastFailInUse: 56;
-  lastFailArena: 60;
+  lastFailHeapBytes: 60;
   reserveStatus: 64;
   limitPages: 68;
 }>;
@@ -50,6 +50,8 @@ export interface Stats {
   /** null until the guest's first allocation or reserve. */
   policy: PolicyName | null;
   pages: number;
+  heapBytes: number;
+  /** @deprecated The old name of `heapBytes`. */
   arenaBytes: number;
   inUse: number;
   peakInUse: number;
@@ -70,6 +72,8 @@ export interface Failure {
   size: number;
   align: number;
   inUse: number;
+  heapBytes: number;
+  /** @deprecated The old name of `heapBytes`. */
   arenaBytes: number;
   policy: PolicyName | null;
   limitPages: number;
@@ -110,13 +114,17 @@ export declare class NogrowError extends Error {
 }
 
 /** An out-of-memory trap explained from the guest's last-failure record; `cause` is the RuntimeError. */
-export declare class OutOfArenaMemory extends Error {
+export declare class OutOfHeapMemory extends Error {
   constructor(message: string, failure: Failure, options?: ErrorOptions);
   readonly failure: Failure;
 }
+/** @deprecated The old name of OutOfHeapMemory (the same class). */
+export declare const OutOfArenaMemory: typeof OutOfHeapMemory;
+/** @deprecated The old name of OutOfHeapMemory. */
+export type OutOfArenaMemory = OutOfHeapMemory;
 
-/** "out of arena memory: requested N bytes (align A); arena X, in use Y; policy P — hint". */
-export declare function describeFailure(f: Pick<Failure, 'size' | 'align' | 'inUse' | 'arenaBytes' | 'policy'> & { limitPages?: number }): string;
+/** "out of heap memory: requested N bytes (align A); heap X, in use Y; policy P — hint". */
+export declare function describeFailure(f: Pick<Failure, 'size' | 'align' | 'inUse' | 'heapBytes' | 'policy'> & { limitPages?: number }): string;
 
 type AnyFn = (...args: any[]) => any;
 
@@ -165,7 +173,7 @@ export interface NogrowViews<E extends WebAssembly.Exports = WebAssembly.Exports
   readString(ptr: number, len: number): string;
   /** Writes str as UTF-8 at ptr; returns the bytes written. RangeError if it exceeds capacity or memory. */
   writeString(ptr: number, str: string, capacity?: number): number;
-  /** fn with out-of-memory traps turned into OutOfArenaMemory, and growth noticed after each call. */
+  /** fn with out-of-memory traps turned into OutOfHeapMemory, and growth noticed after each call. */
   wrap<F extends AnyFn>(fn: F): F;
   /** Every function export, wrapped. */
   readonly calls: { readonly [K in keyof E as E[K] extends AnyFn ? K : never]: E[K] };
@@ -185,7 +193,7 @@ export interface Restartable {
   readonly views: NogrowViews;
   /** How many times the guest was re-instantiated. */
   readonly restarts: number;
-  /** Calls the export `name` through `wrap`; after an OutOfArenaMemory the guest starts over, then the error is rethrown. */
+  /** Calls the export `name` through `wrap`; after an OutOfHeapMemory the guest starts over, then the error is rethrown. */
   call(name: string, ...args: unknown[]): unknown;
 }
 
@@ -197,6 +205,6 @@ export interface Restartable {
 export declare function restartable(
   module: WebAssembly.Module,
   imports?: WebAssembly.Imports,
-  options?: AttachOptions & { onRestart?: (error: OutOfArenaMemory, views: NogrowViews) => void },
+  options?: AttachOptions & { onRestart?: (error: OutOfHeapMemory, views: NogrowViews) => void },
 ): Restartable;
 

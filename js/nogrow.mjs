@@ -6,7 +6,7 @@
 //   const nv = attach(instance);          // or attach(instance.exports)
 //   nv.u8[ptr] = 1;                        // never a detached view
 //   nv.readString(ptr, len);
-//   const f = nv.wrap(instance.exports.work); f(42);   // OOM trap -> OutOfArenaMemory
+//   const f = nv.wrap(instance.exports.work); f(42);   // OOM trap -> OutOfHeapMemory
 //
 // Modes (`nv.mode`), chosen by `attach`:
 // - 'fixed': ordinary memory. Each view getter checks `view.length === 0`
@@ -30,7 +30,7 @@ export const STATE_OFFSETS = Object.freeze({
   abiVersion: 4,
   policy: 8,
   pages: 12,
-  arenaBytes: 16,
+  heapBytes: 16,
   inUse: 20,
   peakInUse: 24,
   allocs: 28,
@@ -41,7 +41,7 @@ export const STATE_OFFSETS = Object.freeze({
   lastFailSize: 48,
   lastFailAlign: 52,
   lastFailInUse: 56,
-  lastFailArena: 60,
+  lastFailHeapBytes: 60,
   reserveStatus: 64,
   limitPages: 68,
 });
@@ -73,7 +73,7 @@ export const RESERVE_ERRORS = new Map([
  * from the failure record (`{limit_pages}`: `noLimit` when 0).
  */
 export const EXPLANATION = Object.freeze({
-  head: 'out of arena memory: requested {size} bytes (align {align}); arena {arena_bytes}, in use {in_use}',
+  head: 'out of heap memory: requested {size} bytes (align {align}); heap {heap_bytes}, in use {in_use}',
   separator: '; ',
   advice: Object.freeze({
     Fail: 'policy Fail — raise the arena or use Reserve',
@@ -98,23 +98,26 @@ export class NogrowError extends Error {
 }
 
 /** An out-of-memory trap, explained from the guest's last-failure record. */
-export class OutOfArenaMemory extends Error {
+export class OutOfHeapMemory extends Error {
   constructor(message, failure, options) {
     super(message, options);
-    this.name = 'OutOfArenaMemory';
+    this.name = 'OutOfHeapMemory';
     this.failure = failure;
   }
 }
 
+/** @deprecated The old name of OutOfHeapMemory (the same class). */
+export const OutOfArenaMemory = OutOfHeapMemory;
+
 /**
  * The one-line explanation of a failed allocation.
- * @param {{size:number, align:number, inUse:number, arenaBytes:number, policy:string|null, limitPages?:number}} f
+ * @param {{size:number, align:number, inUse:number, heapBytes:number, policy:string|null, limitPages?:number}} f
  */
 export function describeFailure(f) {
   const values = {
     size: f.size,
     align: f.align,
-    arena_bytes: f.arenaBytes,
+    heap_bytes: f.heapBytes,
     in_use: f.inUse,
     limit_pages: f.limitPages || EXPLANATION.noLimit,
   };
@@ -163,7 +166,7 @@ function chooseMode(exports, memory, options) {
   }
 }
 
-class Views {
+class NogrowViews {
   constructor(exports, memory, mode, reason) {
     /** The guest's exports. */
     this.exports = exports;
@@ -254,7 +257,9 @@ class Views {
       abiVersion: w(O.abiVersion),
       policy: POLICY_NAMES[w(O.policy)] ?? null,
       pages: w(O.pages),
-      arenaBytes: w(O.arenaBytes),
+      heapBytes: w(O.heapBytes),
+      /** @deprecated The old name of `heapBytes`. */
+      arenaBytes: w(O.heapBytes),
       inUse: w(O.inUse),
       peakInUse: w(O.peakInUse),
       allocs: w(O.allocs),
@@ -277,7 +282,9 @@ class Views {
       size: this._word(O.lastFailSize),
       align: this._word(O.lastFailAlign),
       inUse: this._word(O.lastFailInUse),
-      arenaBytes: this._word(O.lastFailArena),
+      heapBytes: this._word(O.lastFailHeapBytes),
+      /** @deprecated The old name of `heapBytes`. */
+      arenaBytes: this._word(O.lastFailHeapBytes),
       policy: POLICY_NAMES[this._word(O.policy)] ?? null,
       limitPages: this._word(O.limitPages),
       failures: this._word(O.failures),
@@ -351,7 +358,7 @@ class Views {
 
   /**
    * `fn` wrapped: an out-of-memory trap (a RuntimeError after the guest
-   * recorded a failed allocation) becomes an OutOfArenaMemory error explained
+   * recorded a failed allocation) becomes an OutOfHeapMemory error explained
    * from the last-failure record; growth is noticed after every call.
    */
   wrap(fn) {
@@ -374,7 +381,7 @@ class Views {
     if (!(error instanceof WebAssembly.RuntimeError) || this.statePtr === null) return error;
     const failure = this.lastFailure();
     if (failure === null || failure.failures === failuresBefore) return error;
-    return new OutOfArenaMemory(describeFailure(failure), failure, { cause: error });
+    return new OutOfHeapMemory(describeFailure(failure), failure, { cause: error });
   }
 
   /** Every function export, wrapped with `wrap`. */
@@ -398,7 +405,7 @@ class Views {
 }
 
 // 'fixed': a detached view has length 0; one check renews all views.
-class FixedViews extends Views {
+class FixedViews extends NogrowViews {
   get u8() { if (this._u8.length === 0) this._renew(); return this._u8; }
   get i8() { if (this._u8.length === 0) this._renew(); return this._i8; }
   get u16() { if (this._u8.length === 0) this._renew(); return this._u16; }
@@ -419,7 +426,7 @@ class FixedViews extends Views {
 }
 
 // 'resizable': length-tracking views follow growth; no checks.
-class ResizableViews extends Views {
+class ResizableViews extends NogrowViews {
   get u8() { return this._u8; }
   get i8() { return this._i8; }
   get u16() { return this._u16; }
@@ -442,7 +449,7 @@ class ResizableViews extends Views {
 }
 
 // 'shared': views never detach but keep their length; compare generations.
-class SharedViews extends Views {
+class SharedViews extends NogrowViews {
   constructor(exports, memory, mode, reason) {
     super(exports, memory, mode, reason);
     // The state block is static data: this view of it never needs renewing.
@@ -506,7 +513,7 @@ export function growthNotifier() {
  * call where it is: nothing unwinds, so the blocks that call had allocated
  * stay allocated and the guest's own data may be half-updated; the instance
  * should take no more calls. `call(name, ...args)` calls an export through
- * `wrap`; when that throws OutOfArenaMemory, a fresh instance is made from
+ * `wrap`; when that throws OutOfHeapMemory, a fresh instance is made from
  * `module` with the same `imports` and attach `options` before the error is
  * rethrown, so the next call runs on a clean guest (views from `views` must be
  * re-read). `options.onRestart(error, views)` runs after each restart (e.g. to
@@ -526,7 +533,7 @@ export function restartable(module, imports = {}, options = {}) {
       try {
         return views.call(name, ...args);
       } catch (e) {
-        if (e instanceof OutOfArenaMemory) {
+        if (e instanceof OutOfHeapMemory) {
           views = start();
           restarts += 1;
           options.onRestart?.(e, views);

@@ -1,4 +1,4 @@
-//! [`Nogrow`]: the global allocator. A talc [`TalcLock`] over a [`Heap`]
+//! [`Nogrow`]: the global allocator. A talc [`TalcLock`] over a [`HeapSource`]
 //! source, with accounting done under the same lock.
 
 use core::{
@@ -14,16 +14,16 @@ use crate::{
     cache::SmallCache,
     memory::Memory,
     policy::{Policy, ReserveError},
-    source::Heap,
+    source::HeapSource,
     state::{Failure, ReserveStatus, State, Stats},
 };
 
 /// The lock: spin's mutex (on single-threaded wasm32 it never spins).
 pub type RawLock = spin::mutex::SpinMutex<()>;
 
-type Lock<P, M> = TalcLock<RawLock, Heap<P, M>, WasmBinning>;
+type Lock<P, M> = TalcLock<RawLock, HeapSource<P, M>, WasmBinning>;
 type Guard<'a, P, M> =
-    talc::lock_api::MutexGuard<'a, RawLock, talc::base::Talc<Heap<P, M>, WasmBinning>>;
+    talc::lock_api::MutexGuard<'a, RawLock, talc::base::Talc<HeapSource<P, M>, WasmBinning>>;
 
 /// The smallest static arena nogrow accepts: talc's minimum first heap plus
 /// room for at least a few small allocations.
@@ -135,7 +135,7 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
         // SAFETY: `Arena`'s constructors required the region to be the heap's
         // alone for the program's lifetime.
         let heap = unsafe {
-            Heap::new(
+            HeapSource::new(
                 arena.base,
                 arena.size,
                 policy,
@@ -201,7 +201,7 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
             self.state.set_reserve_status(ReserveStatus::Failed(error));
             return Err(error);
         }
-        Heap::reserve(&mut talc, pages)
+        HeapSource::reserve(&mut talc, pages)
     }
 
     /// `reserve` as the C ABI returns it: 0 on success, a negative

@@ -8,7 +8,7 @@
 //! grouped by talc's chunk size, so a request of a class fits the parked block
 //! exactly as talc would have sized it, and the block can always be handed
 //! back to talc with a size of its class. The memory source empties the cache
-//! into talc before it lets a policy fail or grow (see `Heap::acquire`).
+//! into talc before it lets a policy fail or grow (see `HeapSource::acquire`).
 
 use core::{alloc::Layout, mem::size_of, ptr::null_mut};
 

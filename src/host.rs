@@ -18,7 +18,7 @@
 //! // `memory`: the guest's linear memory; `addr`: what `nogrow_state()` returned.
 //! let snapshot = Snapshot::read(&memory, addr)?;
 //! if let Some(why) = snapshot.explanation() {
-//!     println!("{why}"); // out of arena memory: requested … bytes (align …); …
+//!     println!("{why}"); // out of heap memory: requested … bytes (align …); …
 //! }
 //! # Ok::<(), ReadError>(())
 //! ```
@@ -27,7 +27,7 @@
 //! [`ADVICE_FAIL`], [`ADVICE_RESERVE`], [`ADVICE_SIGNAL`], [`ADVICE_UNKNOWN`],
 //! [`NO_LIMIT`], joined by [`EXPLANATION_SEPARATOR`]), so hosts in other
 //! languages can render the same sentence from them. Templates name their
-//! values in braces: `{size}`, `{align}`, `{arena_bytes}`, `{in_use}`,
+//! values in braces: `{size}`, `{align}`, `{heap_bytes}`, `{in_use}`,
 //! `{limit_pages}` (see [`PLACEHOLDERS`]).
 
 use core::fmt;
@@ -156,7 +156,7 @@ pub struct Snapshot {
     /// Memory size in pages when the guest's allocator last looked.
     pub pages: u32,
     /// Bytes the heap owns: static arena + linker heap + grown.
-    pub arena_bytes: u32,
+    pub heap_bytes: u32,
     /// Bytes requested by live allocations.
     pub in_use: u32,
     /// Highest `in_use` so far.
@@ -225,7 +225,7 @@ impl Snapshot {
             abi_version,
             policy: policy_from_number(word(offsets::POLICY)),
             pages: word(offsets::PAGES),
-            arena_bytes: word(offsets::ARENA_BYTES),
+            heap_bytes: word(offsets::HEAP_BYTES),
             in_use: word(offsets::IN_USE),
             peak_in_use: word(offsets::PEAK_IN_USE),
             allocs: word(offsets::ALLOCS),
@@ -237,7 +237,7 @@ impl Snapshot {
                 size: widen(word(offsets::LAST_FAIL_SIZE)),
                 align: widen(word(offsets::LAST_FAIL_ALIGN)),
                 in_use: widen(word(offsets::LAST_FAIL_IN_USE)),
-                arena_bytes: widen(word(offsets::LAST_FAIL_ARENA)),
+                heap_bytes: widen(word(offsets::LAST_FAIL_HEAP_BYTES)),
             }),
             reserve: ReserveState::from_status(word(offsets::RESERVE_STATUS) as i32),
             limit_pages: word(offsets::LIMIT_PAGES),
@@ -255,7 +255,7 @@ impl Snapshot {
 }
 
 /// The first part of the explanation, a template over the failure record.
-pub const EXPLANATION_HEAD: &str = "out of arena memory: requested {size} bytes (align {align}); arena {arena_bytes}, in use {in_use}";
+pub const EXPLANATION_HEAD: &str = "out of heap memory: requested {size} bytes (align {align}); heap {heap_bytes}, in use {in_use}";
 /// Between [`EXPLANATION_HEAD`] and the policy's advice.
 pub const EXPLANATION_SEPARATOR: &str = "; ";
 /// The advice under [`Fail`](crate::Fail).
@@ -270,7 +270,7 @@ pub const ADVICE_UNKNOWN: &str = "policy unknown";
 /// What `{limit_pages}` reads when Signal has no limit of its own.
 pub const NO_LIMIT: &str = "none";
 /// Every placeholder the templates use, each written `{name}`.
-pub const PLACEHOLDERS: [&str; 5] = ["size", "align", "arena_bytes", "in_use", "limit_pages"];
+pub const PLACEHOLDERS: [&str; 5] = ["size", "align", "heap_bytes", "in_use", "limit_pages"];
 
 /// The advice for a policy (`None`: not known).
 pub const fn advice(policy: Option<PolicyKind>) -> &'static str {
@@ -283,7 +283,7 @@ pub const fn advice(policy: Option<PolicyKind>) -> &'static str {
 }
 
 /// An out-of-memory failure, explained: displays as
-/// `out of arena memory: requested N bytes (align A); arena X, in use Y; policy
+/// `out of heap memory: requested N bytes (align A); arena X, in use Y; policy
 /// Fail — raise the arena or use Reserve` (the advice depends on the policy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Explanation {
@@ -309,7 +309,7 @@ impl Explanation {
             match name {
                 "size" => write!(f, "{}", failure.size)?,
                 "align" => write!(f, "{}", failure.align)?,
-                "arena_bytes" => write!(f, "{}", failure.arena_bytes)?,
+                "heap_bytes" => write!(f, "{}", failure.heap_bytes)?,
                 "in_use" => write!(f, "{}", failure.in_use)?,
                 "limit_pages" if self.limit_pages == 0 => f.write_str(NO_LIMIT)?,
                 "limit_pages" => write!(f, "{}", self.limit_pages)?,
@@ -353,7 +353,7 @@ mod tests {
             (offsets::ABI_VERSION, state::ABI_VERSION),
             (offsets::POLICY, PolicyKind::Signal as u32),
             (offsets::PAGES, 33),
-            (offsets::ARENA_BYTES, 2_162_688),
+            (offsets::HEAP_BYTES, 2_162_688),
             (offsets::IN_USE, 1_000_001),
             (offsets::PEAK_IN_USE, 1_500_002),
             (offsets::ALLOCS, 1003),
@@ -364,7 +364,7 @@ mod tests {
             (offsets::LAST_FAIL_SIZE, 4_194_304),
             (offsets::LAST_FAIL_ALIGN, 16),
             (offsets::LAST_FAIL_IN_USE, 999_999),
-            (offsets::LAST_FAIL_ARENA, 2_097_152),
+            (offsets::LAST_FAIL_HEAP_BYTES, 2_097_152),
             (
                 offsets::RESERVE_STATUS,
                 ReserveError::NotReservePolicy.code() as u32,
@@ -383,7 +383,7 @@ mod tests {
                 abi_version: state::ABI_VERSION,
                 policy: Some(PolicyKind::Signal),
                 pages: 33,
-                arena_bytes: 2_162_688,
+                heap_bytes: 2_162_688,
                 in_use: 1_000_001,
                 peak_in_use: 1_500_002,
                 allocs: 1003,
@@ -395,7 +395,7 @@ mod tests {
                     size: 4_194_304,
                     align: 16,
                     in_use: 999_999,
-                    arena_bytes: 2_097_152,
+                    heap_bytes: 2_097_152,
                 }),
                 reserve: ReserveState::Failed(ReserveError::NotReservePolicy),
                 limit_pages: 1024,
@@ -552,7 +552,7 @@ mod tests {
                 size: 2_900_000,
                 align: 1,
                 in_use: 0,
-                arena_bytes: 262_144,
+                heap_bytes: 262_144,
             },
             policy,
             limit_pages,
@@ -562,7 +562,7 @@ mod tests {
 
     #[test]
     fn explanations_for_every_policy() {
-        let head = "out of arena memory: requested 2900000 bytes (align 1); arena 262144, in use 0";
+        let head = "out of heap memory: requested 2900000 bytes (align 1); heap 262144, in use 0";
         assert_eq!(
             explained(Some(PolicyKind::Fail), 0),
             format!("{head}; policy Fail — raise the arena or use Reserve")
@@ -596,7 +596,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             why.to_string(),
-            "out of arena memory: requested 4194304 bytes (align 16); arena 2097152, in use \
+            "out of heap memory: requested 4194304 bytes (align 16); heap 2097152, in use \
              999999; policy Signal — growth refused (limit 1024 pages, or the engine's \
              maximum); raise limit_pages or the module's maximum"
         );

@@ -15,7 +15,7 @@ mod wasm;
 pub use crate::alloc::{Arena, MIN_ARENA_BYTES, Nogrow, RawLock};
 pub use crate::memory::{Memory, PAGE_SIZE, SliceMemory};
 pub use crate::policy::{Fail, Policy, PolicyKind, Reserve, ReserveError, Signal};
-pub use crate::source::Heap;
+pub use crate::source::HeapSource;
 pub use crate::state::{Failure, State, Stats};
 pub use crate::wasm::WasmMemory;
 

@@ -1,4 +1,5 @@
-//! [`Heap`]: the talc [`Source`] behind every nogrow allocator.
+//! [`HeapSource`]: the talc [`Source`] behind every nogrow allocator: the heap
+//! (static arena, linker heap, grown memory) and its own bookkeeping.
 //!
 //! On its first call it claims the static arena (and, if asked, the
 //! linker-given heap); after that it asks the [`Policy`] whether to grow
@@ -20,7 +21,7 @@ use crate::{
 /// Manual heap management on a talc instance using this source (`claim`,
 /// `extend`, …) is not supported: it would bypass the accounting.
 #[derive(Debug)]
-pub struct Heap<P: Policy, M: Memory> {
+pub struct HeapSource<P: Policy, M: Memory> {
     pub(crate) policy: P,
     pub(crate) memory: M,
     pub(crate) state: &'static State,
@@ -43,13 +44,13 @@ pub struct Heap<P: Policy, M: Memory> {
     pub(crate) cache: SmallCache,
 }
 
-// SAFETY: the arena and heap pointers are owned by the heap (by `Heap::new`'s
+// SAFETY: the arena and heap pointers are owned by the heap (by `HeapSource::new`'s
 // contract); moving the heap to another thread moves that ownership. The
 // memory is moved with it, which `M: Send` allows (see `Memory`'s thread
 // contract): nogrow uses it only from the thread that holds the lock.
-unsafe impl<P: Policy, M: Memory + Send> Send for Heap<P, M> {}
+unsafe impl<P: Policy, M: Memory + Send> Send for HeapSource<P, M> {}
 
-impl<P: Policy, M: Memory> Heap<P, M> {
+impl<P: Policy, M: Memory> HeapSource<P, M> {
     /// A source that will claim `arena_size` bytes at `arena` on first use.
     ///
     /// # Safety
@@ -147,7 +148,7 @@ impl<P: Policy, M: Memory> Heap<P, M> {
             None
         };
 
-        // SAFETY: `Heap::new`'s caller handed the arena over for the program's
+        // SAFETY: `HeapSource::new`'s caller handed the arena over for the program's
         // lifetime; it is claimed exactly once (guarded by `initialized`).
         if unsafe { talc.claim(arena, arena_size) }.is_some() {
             talc.source.add_owned(arena_size);
@@ -240,7 +241,7 @@ impl<P: Policy, M: Memory> Heap<P, M> {
     }
 }
 
-impl<P: Policy, M: Memory> Heap<P, M> {
+impl<P: Policy, M: Memory> HeapSource<P, M> {
     /// Returns the cached small block to talc. Whether there was one.
     pub(crate) fn flush_cache<B: Binning>(talc: &mut Talc<Self, B>) -> bool {
         let Some((block, class)) = talc.source.cache.drain() else {
@@ -264,7 +265,7 @@ fn continues(top: *mut u8, next: *mut u8) -> bool {
 // SAFETY: `acquire` only touches `talc` and the source's own fields; `Memory`
 // implementations promise not to allocate (see `Memory`'s safety contract),
 // and the debug re-entrancy flag turns a violation into a panic.
-unsafe impl<P: Policy, M: Memory> Source for Heap<P, M> {
+unsafe impl<P: Policy, M: Memory> Source for HeapSource<P, M> {
     // Out of line and cold: inlined, it bloats talc's `allocate` loop and
     // slows every allocation, not just the rare ones that need memory.
     #[cold]
@@ -278,7 +279,7 @@ unsafe impl<P: Policy, M: Memory> Source for Heap<P, M> {
     }
 }
 
-impl<P: Policy, M: Memory> Heap<P, M> {
+impl<P: Policy, M: Memory> HeapSource<P, M> {
     fn acquire_inner<B: Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Result<(), ()> {
         if !talc.source.initialized {
             Self::initialize(talc);

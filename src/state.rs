@@ -115,7 +115,7 @@ state_block! {
         /// Memory size in 64 KiB pages when nogrow last looked.
         [12, PAGES] pages: AtomicU32,
         /// Bytes of memory the heap owns: static arena + linker heap + grown.
-        [16, ARENA_BYTES] arena_bytes: AtomicUsize,
+        [16, HEAP_BYTES] heap_bytes: AtomicUsize,
         /// Bytes requested by live allocations.
         [20, IN_USE] in_use: AtomicUsize,
         /// Bytes: the highest `in_use` so far.
@@ -136,8 +136,8 @@ state_block! {
         [52, LAST_FAIL_ALIGN] last_fail_align: AtomicUsize,
         /// Bytes: `in_use` when the last failure happened.
         [56, LAST_FAIL_IN_USE] last_fail_in_use: AtomicUsize,
-        /// Bytes: `arena_bytes` when the last failure happened.
-        [60, LAST_FAIL_ARENA] last_fail_arena: AtomicUsize,
+        /// Bytes: `heap_bytes` when the last failure happened.
+        [60, LAST_FAIL_HEAP_BYTES] last_fail_heap_bytes: AtomicUsize,
         /// Result of the last reserve: 0 none yet, 1 reserved, else the
         /// failure's negative [`ReserveError`](crate::ReserveError) code (as i32).
         [64, RESERVE_STATUS] reserve_status: AtomicU32,
@@ -171,8 +171,8 @@ pub const LAYOUT_RECORD: [u8; LAYOUT_TEXT.len()] = {
 pub struct Stats {
     /// See [`State::generation`].
     pub generation: u32,
-    /// See [`State::arena_bytes`].
-    pub arena_bytes: usize,
+    /// See [`State::heap_bytes`].
+    pub heap_bytes: usize,
     /// See [`State::in_use`].
     pub in_use: usize,
     /// See [`State::peak_in_use`].
@@ -201,7 +201,7 @@ pub struct Failure {
     /// Bytes in use when it failed.
     pub in_use: usize,
     /// Bytes the heap owned when it failed.
-    pub arena_bytes: usize,
+    pub heap_bytes: usize,
 }
 
 #[inline(always)]
@@ -224,7 +224,7 @@ impl State {
             abi_version: AtomicU32::new(ABI_VERSION),
             policy: AtomicU32::new(0),
             pages: AtomicU32::new(0),
-            arena_bytes: AtomicUsize::new(0),
+            heap_bytes: AtomicUsize::new(0),
             in_use: AtomicUsize::new(0),
             peak_in_use: AtomicUsize::new(0),
             allocs: AtomicU32::new(0),
@@ -235,7 +235,7 @@ impl State {
             last_fail_size: AtomicUsize::new(0),
             last_fail_align: AtomicUsize::new(0),
             last_fail_in_use: AtomicUsize::new(0),
-            last_fail_arena: AtomicUsize::new(0),
+            last_fail_heap_bytes: AtomicUsize::new(0),
             reserve_status: AtomicU32::new(0),
             limit_pages: AtomicU32::new(0),
             in_source: AtomicU32::new(0),
@@ -256,7 +256,7 @@ impl State {
     pub fn stats(&self) -> Stats {
         Stats {
             generation: self.generation.load(Relaxed),
-            arena_bytes: self.arena_bytes.load(Relaxed),
+            heap_bytes: self.heap_bytes.load(Relaxed),
             in_use: self.in_use.load(Relaxed),
             peak_in_use: self.peak_in_use.load(Relaxed),
             allocs: self.allocs.load(Relaxed),
@@ -274,7 +274,7 @@ impl State {
             size: self.last_fail_size.load(Relaxed),
             align: self.last_fail_align.load(Relaxed),
             in_use: self.last_fail_in_use.load(Relaxed),
-            arena_bytes: self.last_fail_arena.load(Relaxed),
+            heap_bytes: self.last_fail_heap_bytes.load(Relaxed),
         })
     }
 
@@ -320,11 +320,11 @@ impl State {
         self.last_fail_align.store(align, Relaxed);
         self.last_fail_in_use
             .store(self.in_use.load(Relaxed), Relaxed);
-        self.last_fail_arena.store(owned_bytes, Relaxed);
+        self.last_fail_heap_bytes.store(owned_bytes, Relaxed);
         bump(&self.failures);
     }
 
-    // Mirrors of the heap's own bookkeeping (`Heap`), written in one place each.
+    // Mirrors of the heap's own bookkeeping (`HeapSource`), written in one place each.
 
     pub(crate) fn set_generation(&self, generation: u32) {
         self.generation.store(generation, Relaxed);
@@ -335,7 +335,7 @@ impl State {
     }
 
     pub(crate) fn set_owned_bytes(&self, bytes: usize) {
-        self.arena_bytes.store(bytes, Relaxed);
+        self.heap_bytes.store(bytes, Relaxed);
     }
 
     pub(crate) fn set_policy(&self, kind: PolicyKind, limit_pages: usize) {

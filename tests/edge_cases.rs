@@ -120,7 +120,7 @@ fn exhaustion_fails_cleanly_records_the_failure_and_recovers_after_frees() {
     assert_eq!((s.growths, s.pages), (0, 1), "Fail grew memory");
     let fail = f.alloc.last_failure().expect("failure recorded");
     assert_eq!((fail.size, fail.align, fail.in_use), (1024, 16, n * 1024));
-    assert_eq!(fail.arena_bytes, 256 << 10);
+    assert_eq!(fail.heap_bytes, 256 << 10);
 
     // Free everything: the same number of blocks fits again.
     for p in blocks.drain(..) {
@@ -293,7 +293,7 @@ fn reserve_twice_or_too_late_is_refused_without_growing() {
     );
     let s = STATE.stats();
     assert_eq!(
-        (s.growths, s.pages, s.arena_bytes),
+        (s.growths, s.pages, s.heap_bytes),
         (1, 9, (64 << 10) + 8 * PAGE_SIZE)
     );
     assert_usable(&f.alloc);
@@ -335,7 +335,7 @@ fn reserve_errors_grow_nothing_and_leave_the_reserve_available() {
         ReserveError::Refused.code()
     );
     let s = STATE.stats();
-    assert_eq!((s.growths, s.pages, s.arena_bytes), (0, 1, 64 << 10));
+    assert_eq!((s.growths, s.pages, s.heap_bytes), (0, 1, 64 << 10));
     assert_usable(&f.alloc);
     // Runtime reserve grows nothing by itself, even after allocations…
     assert_eq!(STATE.stats().growths, 0);

@@ -69,13 +69,13 @@ fn cases() -> Vec<Explanation> {
             size: 2_900_000,
             align: 1,
             in_use: 0,
-            arena_bytes: 262_144,
+            heap_bytes: 262_144,
         },
         Failure {
             size: 4_294_967_295,
             align: 4096,
             in_use: 123_456_789,
-            arena_bytes: 4_294_901_760,
+            heap_bytes: 4_294_901_760,
         },
     ];
     let mut out = Vec::new();
@@ -104,8 +104,8 @@ fn explanations_match_the_js_modules_describe_failure() {
                 .policy
                 .map_or("null".to_string(), |k: PolicyKind| format!("\"{}\"", k.name()));
             format!(
-                "{{\"size\":{},\"align\":{},\"inUse\":{},\"arenaBytes\":{},\"policy\":{policy},\"limitPages\":{}}}",
-                e.failure.size, e.failure.align, e.failure.in_use, e.failure.arena_bytes, e.limit_pages
+                "{{\"size\":{},\"align\":{},\"inUse\":{},\"heapBytes\":{},\"policy\":{policy},\"limitPages\":{}}}",
+                e.failure.size, e.failure.align, e.failure.in_use, e.failure.heap_bytes, e.limit_pages
             )
         })
         .collect();

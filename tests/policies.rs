@@ -137,7 +137,7 @@ fn last_failure_record_matches_the_failed_request() {
     assert!(alloc(a, 1_000_000, 64).is_null());
     let f = a.last_failure().expect("a failure was recorded");
     assert_eq!((f.size, f.align, f.in_use), (1_000_000, 64, 1234));
-    assert_eq!(f.arena_bytes, ARENA);
+    assert_eq!(f.heap_bytes, ARENA);
     // A failed realloc is recorded with its new size, and keeps the block.
     // SAFETY: `keep` is live with this layout.
     let r = unsafe { a.realloc(keep, Layout::from_size_align(1234, 8).unwrap(), 500_000) };
@@ -160,7 +160,7 @@ fn reserve_grows_once_then_never() {
     assert_eq!(pages(a), 10);
     let s = a.stats();
     assert_eq!((s.growths, s.generation), (1, 1));
-    assert_eq!(s.arena_bytes, ARENA + 8 * PAGE_SIZE);
+    assert_eq!(s.heap_bytes, ARENA + 8 * PAGE_SIZE);
     assert_eq!(a.reserve(0), Err(ReserveError::AlreadyReserved));
     assert_eq!(a.reserve(4), Err(ReserveError::AlreadyReserved));
     // Allocate into the reserve, then exhaust it: no further growth.
@@ -226,7 +226,7 @@ fn failed_reserve_claims_nothing_and_says_why() {
         (before.growths, before.generation)
     );
     assert_eq!(
-        after.arena_bytes, ARENA,
+        after.heap_bytes, ARENA,
         "only the static arena, nothing grown was claimed"
     );
     assert_eq!(
@@ -271,7 +271,7 @@ fn signal_bumps_the_generation_exactly_once_per_growth() {
     );
     assert_eq!(s.generation, s.growths);
     assert_eq!(
-        s.arena_bytes,
+        s.heap_bytes,
         ARENA + (pages(a) - 1) * PAGE_SIZE,
         "every grown page went to the heap"
     );
@@ -310,14 +310,14 @@ fn signal_growth_is_geometric() {
     // Each growth adds at least what the heap already owns: N growths cover
     // N doublings, so 1-byte-at-a-time pressure needs few growths.
     let a = make(Signal::new(), MIN_ARENA_BYTES.max(4096), 1, 4096);
-    let mut owned = vec![a.stats().arena_bytes];
+    let mut owned = vec![a.stats().heap_bytes];
     // Miri is ~1000x slower: 2 MB there still takes several doublings.
     let blocks = if cfg!(miri) { 2_000 } else { 20_000 };
     for _ in 0..blocks {
         assert!(!alloc(a, 1024, 8).is_null());
         let s = a.stats();
-        if s.arena_bytes != *owned.last().unwrap() {
-            owned.push(s.arena_bytes);
+        if s.heap_bytes != *owned.last().unwrap() {
+            owned.push(s.heap_bytes);
         }
     }
     // 20 MB of blocks; doubling from 64 KiB needs ~9 growths, linear would need ~300.
@@ -384,7 +384,7 @@ fn linker_heap_is_claimed_without_growth_and_extended_by_signal() {
     let p = alloc(a, 100_000, 8);
     assert!(!p.is_null(), "fits the 3-page linker heap, no growth");
     assert_eq!(pages(a), 4);
-    assert_eq!(a.stats().arena_bytes, ARENA + 3 * PAGE_SIZE);
+    assert_eq!(a.stats().heap_bytes, ARENA + 3 * PAGE_SIZE);
     free(a, p, 100_000, 8);
     // Growth extends the linker heap (which ends where memory ended) instead
     // of starting a new heap: the big block then starts inside the old pages.
@@ -578,7 +578,7 @@ fn overwriting_the_state_block_does_not_change_what_the_allocator_does() {
     let scribble = |s: &State| {
         s.generation.store(77, Relaxed);
         s.pages.store(9999, Relaxed);
-        s.arena_bytes.store(0, Relaxed);
+        s.heap_bytes.store(0, Relaxed);
         s.reserve_status.store(1, Relaxed);
         s.limit_pages.store(1, Relaxed);
         s.policy.store(0, Relaxed);

@@ -41,13 +41,13 @@ fn reset(s: &State) {
         a.store(0, Relaxed);
     }
     for a in [
-        &s.arena_bytes,
+        &s.heap_bytes,
         &s.in_use,
         &s.peak_in_use,
         &s.last_fail_size,
         &s.last_fail_align,
         &s.last_fail_in_use,
-        &s.last_fail_arena,
+        &s.last_fail_heap_bytes,
     ] {
         a.store(0, Relaxed);
     }

@@ -76,7 +76,7 @@ class Layout:
         values = {
             "size": fields["last_fail_size"],
             "align": fields["last_fail_align"],
-            "arena_bytes": fields["last_fail_arena"],
+            "heap_bytes": fields["last_fail_heap_bytes"],
             "in_use": fields["last_fail_in_use"],
             "limit_pages": fields["limit_pages"] or e["no_limit"],
         }

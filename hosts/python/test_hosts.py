@@ -33,14 +33,14 @@ def failure(policy, limit_pages):
     return {
         "last_fail_size": 2900000,
         "last_fail_align": 1,
-        "last_fail_arena": 262144,
+        "last_fail_heap_bytes": 262144,
         "last_fail_in_use": 0,
         "policy": policy,
         "limit_pages": limit_pages,
     }
 
 
-HEAD = "out of arena memory: requested 2900000 bytes (align 1); arena 262144, in use 0"
+HEAD = "out of heap memory: requested 2900000 bytes (align 1); heap 262144, in use 0"
 
 
 @check
@@ -84,7 +84,7 @@ def fail_guest_never_changes_generation_and_explains_its_trap(ctx):
     trapped = records[3]
     assert "trap" in trapped, "grab(4096) traps"
     assert trapped["explanation"] == (
-        "out of arena memory: requested 4194304 bytes (align 1); arena 2097152, in use 0; "
+        "out of heap memory: requested 4194304 bytes (align 1); heap 2097152, in use 0; "
         "policy Fail — raise the arena or use Reserve"
     ), trapped["explanation"]
     assert trapped["state"]["growths"] == 0
@@ -112,7 +112,7 @@ def signal_guest_explains_growth_refused_at_its_limit(ctx):
     r = g.call("grab", 131072)
     assert "trap" in r, "grab(131072): 128 MiB past the 1024-page limit traps"
     text = r["explanation"]
-    assert text.startswith("out of arena memory: requested 134217728 bytes (align 1); arena "), text
+    assert text.startswith("out of heap memory: requested 134217728 bytes (align 1); heap "), text
     assert text.endswith(
         "; policy Signal — growth refused (limit 1024 pages, or the engine's maximum); "
         "raise limit_pages or the module's maximum"

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import {
   VARIANTS, GREETING, seedScenario, moduleScenario, pressureScenario,
 } from '../../examples/greet.mjs';
-import { attach, OutOfArenaMemory } from '../nogrow.mjs';
+import { attach, OutOfHeapMemory } from '../nogrow.mjs';
 
 const load = (name) => readFileSync(new URL(`../../target/guests/${name}.wasm`, import.meta.url));
 const variant = (name) => VARIANTS.find((v) => v.name === name);
@@ -45,7 +45,7 @@ for (const name of ['greet-fail', 'greet-reserve-link']) {
 test('greet-reserve-link: the heap is the linker heap plus the arena, inside --initial-memory', async () => {
   const r = await seedScenario(variant('greet-reserve-link'), load('greet-reserve-link'));
   assert.equal(r.bytesBefore, 2097152, 'linked with --initial-memory=2097152');
-  assert.ok(r.stats.arenaBytes > 64 << 10, `arena ${r.stats.arenaBytes} includes the linker heap`);
+  assert.ok(r.stats.heapBytes > 64 << 10, `heap ${r.stats.heapBytes} includes the linker heap`);
 });
 
 test('greet-reserve: nogrow_reserve(0) right after instantiation grows once by 16 pages, then byteLength stays', async () => {
@@ -93,12 +93,12 @@ test('greet-signal under pressure: memory grows, the generation bumps, module vi
   assert.equal(r.stats.growths, r.generationAfter);
 });
 
-test('greet-fail out of arena: the trap becomes an OutOfArenaMemory with the last-failure record', async () => {
+test('greet-fail out of arena: the trap becomes an OutOfHeapMemory with the last-failure record', async () => {
   const r = await pressureScenario(variant('greet-fail'), load('greet-fail'), 1_000_000);
-  assert.ok(r.error instanceof OutOfArenaMemory, `expected OutOfArenaMemory, got ${r.error}`);
+  assert.ok(r.error instanceof OutOfHeapMemory, `expected OutOfHeapMemory, got ${r.error}`);
   assert.equal(
     r.error.message,
-    'out of arena memory: requested 29000000 bytes (align 1); arena 262144, in use 0; policy Fail — raise the arena or use Reserve',
+    'out of heap memory: requested 29000000 bytes (align 1); heap 262144, in use 0; policy Fail — raise the arena or use Reserve',
   );
   assert.ok(r.error.cause instanceof WebAssembly.RuntimeError);
   assert.match(r.error.cause.message, /unreachable/);
@@ -118,11 +118,11 @@ test('greet-fail out of arena without wrap: a bare RuntimeError, but the failure
   assert.notEqual(f, null);
   assert.equal(f.size, 'Ahoy, you!'.length * 1_000_000);
   assert.equal(f.policy, 'Fail');
-  assert.equal(f.arenaBytes, 262144);
+  assert.equal(f.heapBytes, 262144);
 });
 
 test('greet-reserve out of arena: the hint names the Reserve policy', async () => {
   const r = await pressureScenario(variant('greet-reserve'), load('greet-reserve'), 1_000_000);
-  assert.ok(r.error instanceof OutOfArenaMemory, `expected OutOfArenaMemory, got ${r.error}`);
-  assert.match(r.error.message, /^out of arena memory: requested 29000000 bytes \(align 1\); arena 1114112, in use 0; policy Reserve — /);
+  assert.ok(r.error instanceof OutOfHeapMemory, `expected OutOfHeapMemory, got ${r.error}`);
+  assert.match(r.error.message, /^out of heap memory: requested 29000000 bytes \(align 1\); heap 1114112, in use 0; policy Reserve — /);
 });

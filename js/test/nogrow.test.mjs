@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  attach, growthNotifier, NogrowError, OutOfArenaMemory, describeFailure, STATE_SIZE, STATE_OFFSETS,
+  attach, growthNotifier, NogrowError, OutOfHeapMemory, describeFailure, STATE_SIZE, STATE_OFFSETS,
   ABI_VERSION, POLICY_NAMES, restartable,
 } from '../nogrow.mjs';
 
@@ -101,11 +101,11 @@ test('generation and stats decode the state block and match the guest', async ()
   assert.equal(s.memoryBytes, e.memory.buffer.byteLength);
   assert.equal(s.inUse, 29 * 100_000, 'the kept repeated greeting');
   assert.ok(s.peakInUse >= s.inUse);
-  assert.ok(s.arenaBytes > 65536, 'arena plus grown pages');
+  assert.ok(s.heapBytes > 65536, 'arena plus grown pages');
   // Cross-check two fields against raw reads of the block.
   const dv = new DataView(e.memory.buffer, e.nogrow_state(), STATE_SIZE);
   assert.equal(dv.getUint32(STATE_OFFSETS.allocs, true), s.allocs);
-  assert.equal(dv.getUint32(STATE_OFFSETS.arenaBytes, true), s.arenaBytes);
+  assert.equal(dv.getUint32(STATE_OFFSETS.heapBytes, true), s.heapBytes);
 });
 
 test("the JS layout is the one each real guest was built with (its nogrow.layout section)", () => {
@@ -201,19 +201,19 @@ test('wrap passes other errors through unchanged and keeps `this` and the result
 });
 
 test('describeFailure names the policy and the remedy', () => {
-  const f = { size: 10, align: 8, inUse: 3, arenaBytes: 100 };
-  assert.equal(describeFailure({ ...f, policy: 'Fail' }), 'out of arena memory: requested 10 bytes (align 8); arena 100, in use 3; policy Fail — raise the arena or use Reserve');
+  const f = { size: 10, align: 8, inUse: 3, heapBytes: 100 };
+  assert.equal(describeFailure({ ...f, policy: 'Fail' }), 'out of heap memory: requested 10 bytes (align 8); heap 100, in use 3; policy Fail — raise the arena or use Reserve');
   assert.match(describeFailure({ ...f, policy: 'Signal', limitPages: 9 }), /policy Signal — growth refused \(limit 9 pages/);
   assert.match(describeFailure({ ...f, policy: null }), /policy unknown$/);
 });
 
-test('Signal out of its page limit: OutOfArenaMemory names the limit', async () => {
+test('Signal out of its page limit: OutOfHeapMemory names the limit', async () => {
   const nv = attach(await instantiate('greet-signal'), FIXED);
   const e = nv.calls;
   e.set_name(nv.writeString(e.get_salutation_ptr(), 'Ahoy there'), nv.writeString(e.get_name_ptr(), 'Testy McTestface'));
   assert.throws(() => e.repeat_greeting(3_000_000), (err) => {
-    assert.ok(err instanceof OutOfArenaMemory);
-    assert.match(err.message, /^out of arena memory: requested 87000000 bytes \(align 1\); .*policy Signal — growth refused \(limit 1024 pages/);
+    assert.ok(err instanceof OutOfHeapMemory);
+    assert.match(err.message, /^out of heap memory: requested 87000000 bytes \(align 1\); .*policy Signal — growth refused \(limit 1024 pages/);
     return true;
   });
 });
@@ -231,11 +231,11 @@ test('restartable: after an out-of-memory trap the guest starts over on a clean 
   };
   greet();
   const first = g.views;
-  assert.throws(() => g.call('repeat_greeting', 3_000_000), OutOfArenaMemory);
+  assert.throws(() => g.call('repeat_greeting', 3_000_000), OutOfHeapMemory);
   assert.equal(g.restarts, 1);
   assert.notEqual(g.views, first, 'a new instance');
   assert.equal(restarted.length, 1);
-  assert.ok(restarted[0][0] instanceof OutOfArenaMemory);
+  assert.ok(restarted[0][0] instanceof OutOfHeapMemory);
   assert.equal(g.views.stats().inUse, 0, 'nothing of the trapped call is left');
   assert.equal(g.views.stats().failures, 0);
   greet();

@@ -94,7 +94,7 @@ test('installed from the tarball, `nogrow` imports by name in Node with every ex
   const got = JSON.parse(r.stdout);
   const source = await import('../nogrow.mjs');
   assert.deepEqual(got.names, Object.keys(source).sort(), 'the packaged module exports what js/nogrow.mjs exports');
-  for (const fn of ['attach', 'describeFailure', 'growthNotifier', 'NogrowError', 'OutOfArenaMemory']) {
+  for (const fn of ['attach', 'describeFailure', 'growthNotifier', 'NogrowError', 'OutOfHeapMemory']) {
     assert.equal(got.kinds[fn], 'function', `${fn} is exported`);
   }
   for (const value of ['STATE_OFFSETS', 'STATE_SIZE', 'ABI_VERSION', 'PAGE_SIZE']) {
@@ -112,7 +112,7 @@ test('installed from the tarball, `nogrow` imports by name in Node with every ex
 
 /** A host written in TypeScript against the package: typed exports, views, stats, failures. */
 const CONSUMER = `import {
-  attach, describeFailure, OutOfArenaMemory, STATE_OFFSETS, PAGE_SIZE,
+  attach, describeFailure, OutOfHeapMemory, STATE_OFFSETS, PAGE_SIZE,
   type Failure, type NogrowViews, type PolicyName,
 } from 'nogrow';
 
@@ -134,7 +134,7 @@ export interface Greeting {
   pagesAfter: number;
   /** The generation read from the state block at STATE_OFFSETS.generation. */
   generationInBlock: number;
-  /** Set when repeating the greeting ran out of arena memory. */
+  /** Set when repeating the greeting ran out of heap memory. */
   failure: Failure | null;
   failureText: string | null;
 }
@@ -152,7 +152,7 @@ export async function greet(bytes: BufferSource, salutation: string, name: strin
   try {
     e.repeat_greeting(times);
   } catch (err) {
-    if (!(err instanceof OutOfArenaMemory)) throw err;
+    if (!(err instanceof OutOfHeapMemory)) throw err;
     failure = err.failure;
     failureText = describeFailure(failure);
   }
@@ -237,6 +237,6 @@ for (const platform of ['browser', 'node']) {
     assert.equal(r.generationInBlock, 0);
     assert.equal(r.pagesAfter, r.pagesBefore, 'Fail never grows memory');
     assert.equal(r.failure?.size, 29_000_000);
-    assert.match(r.failureText, /^out of arena memory: requested 29000000 bytes \(align 1\); .*policy Fail/);
+    assert.match(r.failureText, /^out of heap memory: requested 29000000 bytes \(align 1\); .*policy Fail/);
   });
 }

@@ -33,7 +33,7 @@ impl<P: Policy, M: Memory> Model<'_, P, M> {
         if a >= arena && e <= arena + arena_len {
             return true;
         }
-        let grown_pages = (s.arena_bytes - arena_len) / PAGE_SIZE;
+        let grown_pages = (s.heap_bytes - arena_len) / PAGE_SIZE;
         let pages = s.pages as usize;
         let lo = self.cfg.mem_base.addr() + (pages - grown_pages) * PAGE_SIZE;
         let hi = self.cfg.mem_base.addr() + pages * PAGE_SIZE;
@@ -60,7 +60,7 @@ impl<P: Policy, M: Memory> Model<'_, P, M> {
             self.cfg.arena.0.addr(),
             self.cfg.arena.1,
             s.pages,
-            s.arena_bytes
+            s.heap_bytes
         );
         let at = self.live.partition_point(|x| x.addr() < b.addr());
         if let Some(prev) = at.checked_sub(1).map(|i| self.live[i]) {
@@ -182,9 +182,9 @@ impl<P: Policy, M: Memory> Model<'_, P, M> {
         );
         check!(
             op,
-            s.arena_bytes - b.arena_bytes == (s.pages - b.pages) as usize * PAGE_SIZE,
+            s.heap_bytes - b.heap_bytes == (s.pages - b.pages) as usize * PAGE_SIZE,
             "owned bytes grew by {} but memory by {} pages",
-            s.arena_bytes - b.arena_bytes,
+            s.heap_bytes - b.heap_bytes,
             s.pages - b.pages
         );
         check!(
@@ -581,7 +581,7 @@ pub fn finish<P: Policy, M: Memory>(run: Run<'_, P, M>) -> Result<Report, Violat
 
     // No `Vec` here: on wasm32 it would come from the allocator under test
     // and split the region we are about to allocate whole.
-    let grown = s.arena_bytes - m.cfg.arena.1;
+    let grown = s.heap_bytes - m.cfg.arena.1;
     let wholes = [
         m.cfg.whole_arena_slack.map(|slack| m.cfg.arena.1 - slack),
         // The grown region is one heap (contiguous growth): all but its

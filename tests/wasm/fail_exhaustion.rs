@@ -48,7 +48,7 @@ fn fail_policy_exhausts_with_errors_and_never_grows_memory() {
         "record matches the request that failed"
     );
     assert!(
-        last.in_use + BLOCK > last.arena_bytes - 64 * 1024,
+        last.in_use + BLOCK > last.heap_bytes - 64 * 1024,
         "it failed because the arena was full"
     );
     assert_eq!(NOGROW.stats().growths, 0);

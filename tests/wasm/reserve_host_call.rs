@@ -12,7 +12,7 @@ fn reserve_grows_memory_once_then_never() {
     let s = NOGROW.stats();
     assert_eq!(s.growths, 1, "the reserve happened exactly once");
     assert_eq!(s.generation, 1);
-    assert_eq!(s.arena_bytes, (128 << 10) + 32 * 65536);
+    assert_eq!(s.heap_bytes, (128 << 10) + 32 * 65536);
     assert_eq!(NOGROW.reserve(0), Err(ReserveError::AlreadyReserved));
     assert_eq!(NOGROW.reserve(8), Err(ReserveError::AlreadyReserved));
 

@@ -8,7 +8,7 @@ nogrow::install!(arena: 64 << 10, policy: Signal::new().limit_pages(1024));
 fn signal_generation_delta_equals_growths_and_pages_match_then_limit_holds() {
     let (pages0, s0) = (memory_size(0), NOGROW.stats());
     // Outgrow whatever the heap has now, by ~6 MB.
-    let n = (s0.arena_bytes - s0.in_use) / 100_000 + 64;
+    let n = (s0.heap_bytes - s0.in_use) / 100_000 + 64;
     let mut blocks: Vec<Vec<u8>> = Vec::with_capacity(n);
     for i in 0..n {
         blocks.push(vec![i as u8; 100_000]);
@@ -21,7 +21,7 @@ fn signal_generation_delta_equals_growths_and_pages_match_then_limit_holds() {
     assert_eq!(s1.generation - s0.generation, s1.growths - s0.growths);
     assert_eq!(
         (pages1 - pages0) * 65536,
-        s1.arena_bytes - s0.arena_bytes,
+        s1.heap_bytes - s0.heap_bytes,
         "every grown page went to the heap, and nothing else grew memory"
     );
     assert_eq!(s1.pages as usize, pages1);

@@ -93,7 +93,7 @@ fn signal_at_its_page_limit_on_wasm32_fails_cleanly_and_the_grown_region_is_reus
         assert_eq!(sum, 7000);
 
         let s = NOGROW.stats();
-        let grown = s.arena_bytes - ARENA_LEN;
+        let grown = s.heap_bytes - ARENA_LEN;
         let big = largest(grown);
         assert_eq!(NOGROW.stats().pages, s.pages, "the probe grew memory");
         assert!(

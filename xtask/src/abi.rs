@@ -46,7 +46,7 @@ const REGIONS: &[Region] = &[
     },
 ];
 
-/// `generation` → `generation`, `arena_bytes` → `arenaBytes`.
+/// `generation` → `generation`, `heap_bytes` → `heapBytes`.
 pub fn camel(snake: &str) -> String {
     let mut out = String::new();
     let mut upper = false;

@@ -94,8 +94,8 @@ fn wasmi() -> Result {
     expect(calls[4].contains("trapped"), "grab:4096 to trap")?;
     expect(
         out.lines().any(|l| {
-            l == "explanation: out of arena memory: requested 4194304 bytes (align 1); \
-                  arena 2097152, in use 0; policy Fail — raise the arena or use Reserve"
+            l == "explanation: out of heap memory: requested 4194304 bytes (align 1); \
+                  heap 2097152, in use 0; policy Fail — raise the arena or use Reserve"
         }),
         "the Fail explanation line",
     )?;
@@ -138,7 +138,7 @@ fn wasmi() -> Result {
         .ok_or("hosts/rust-wasmi: no explanation line for the Signal guest")?;
     expect(
         explanation.starts_with(
-            "explanation: out of arena memory: requested 134217728 bytes (align 1); arena ",
+            "explanation: out of heap memory: requested 134217728 bytes (align 1); heap ",
         ) && explanation.ends_with(
             "; policy Signal — growth refused (limit 1024 pages, or the engine's maximum); \
              raise limit_pages or the module's maximum",

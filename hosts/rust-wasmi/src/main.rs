@@ -104,7 +104,7 @@ fn run(path: &str, calls: &[(String, u32)]) -> Result<bool, String> {
         guest.state_addr,
         generation,
         policy_name(&first),
-        first.arena_bytes
+        first.heap_bytes
     );
     let (mut changes, mut traps, mut consistent) = (0, 0, true);
     for (name, arg) in calls {
