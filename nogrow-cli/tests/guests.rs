@@ -288,7 +288,7 @@ fn run_sealed(name: &str, kind: &str) -> serde_json::Value {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node/sealed.mjs");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../js/test/cli/sealed.mjs");
     let o = Command::new("node")
         .args([script, out, kind])
         .output()

@@ -30,11 +30,11 @@ pub const EDGE_MAX_MEMORY: Guest = Guest {
     ..Guest::CDYLIB
 };
 
-/// Builds the edge guest and runs its Node test (`guests/stress/*.test.mjs`):
+/// Builds the edge guest and runs its Node test (`js/test/guests/max-memory.test.mjs`):
 /// Signal at the engine's maximum fails cleanly and stays usable.
 pub fn edge_guest_test() -> Result {
     guests::build(&EDGE_MAX_MEMORY)?;
-    run(Command::new("node").args(["--test", "guests/stress/"]))
+    run(Command::new("node").args(["--test", "js/test/guests/max-memory.test.mjs"]))
 }
 
 /// One line of a run's report, as the tests print it.

@@ -1,7 +1,7 @@
 //! Edge-test guest for nogrow's Signal policy at the engine's maximum.
 //!
 //! `cargo xtask test` builds it with `-C link-arg=--max-memory=4194304`
-//! (64 pages) to `target/guests/edge-max-memory.wasm`; `max_memory.test.mjs`
+//! (64 pages) to `target/guests/edge-max-memory.wasm`; `js/test/guests/max-memory.test.mjs`
 //! fills memory through these exports until the engine refuses to grow, and
 //! checks the failure is clean, recorded, and that the heap stays usable.
 

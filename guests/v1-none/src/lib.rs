@@ -3,7 +3,7 @@
 //! `Vec`, `String` and `BTreeMap` through a few hundred KiB.
 //!
 //! `cargo xtask build-guests` builds it with `--target wasm32v1-none` to
-//! `target/guests/v1-none.wasm`; `tests/node/v1_none.test.mjs` runs it.
+//! `target/guests/v1-none.wasm`; `js/test/guests/v1-none.test.mjs` runs it.
 //! On the host (clippy, tests) it is an ordinary `std` library.
 
 #![cfg_attr(all(target_arch = "wasm32", not(test)), no_std)]

@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { STATE_OFFSETS as O } from '../../js/nogrow.mjs';
+import { STATE_OFFSETS as O } from '../../nogrow.mjs';
 
-const url = new URL('../../target/guests/v1-none.wasm', import.meta.url);
+const url = new URL('../../../target/guests/v1-none.wasm', import.meta.url);
 
 // What `churn(n)` computes (guests/v1-none/src/lib.rs), written again in JS.
 function expected(n) {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 
-const dir = new URL('../../target/guests/', import.meta.url);
+const dir = new URL('../../../target/guests/', import.meta.url);
 async function load(name) {
   const bytes = readFileSync(new URL(`${name}.wasm`, dir));
   const { instance } = await WebAssembly.instantiate(bytes, {});

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const WASM = fileURLToPath(new URL('../../target/guests/edge-max-memory.wasm', import.meta.url));
+const WASM = fileURLToPath(new URL('../../../target/guests/edge-max-memory.wasm', import.meta.url));
 const MAX_PAGES = 64;
 const PAGE = 65536;
 // State offsets (src/state.rs `offsets`).
