@@ -163,10 +163,10 @@ pub struct Module {
     pub notes: Vec<String>,
 }
 
-/// Refuses anything that is not a valid core module, with the byte offset.
-/// A module is valid exactly when [`read`] can read it.
+/// Refuses anything that is not a valid core module, with the byte offset:
+/// the pass [`read`] makes, without reading the function bodies' operators.
 pub fn validate(bytes: &[u8]) -> Result<()> {
-    read(bytes).map(|_| ())
+    read_module(bytes, false).map(|_| ())
 }
 
 /// The checks before the parser: the magic, and a whole header.
@@ -193,6 +193,13 @@ fn check_header(bytes: &[u8]) -> Result<()> {
 /// every section is valid), and each body's facts are read right after it
 /// validates.
 pub fn read(bytes: &[u8]) -> Result<Module> {
+    read_module(bytes, true)
+}
+
+/// The pass behind [`read`] and [`validate`]; `with_bodies`: also read each
+/// validated body's operators (the call graph and the grow sites), which
+/// [`validate`] does not need.
+fn read_module(bytes: &[u8], with_bodies: bool) -> Result<Module> {
     check_header(bytes)?;
     let features = WasmFeatures::default();
     let mut validator = Validator::new_with_features(features);
@@ -358,6 +365,9 @@ pub fn read(bytes: &[u8]) -> Result<Module> {
         let mut func = func.into_validator(allocations);
         func.validate(&body)?;
         allocations = func.into_allocations();
+        if !with_bodies {
+            continue;
+        }
         let index = m.imported_funcs + m.bodies.len() as u32;
         let b = read_body(&body, index, &mut m)?;
         m.bodies.push(b);
