@@ -147,6 +147,14 @@ pub const GUESTS: &[Guest] = &[
         link_args: &["--max-memory=134217728"],
         ..Guest::CDYLIB
     },
+    // Many JsValues kept across calls under Fail (wasm-bindgen's externref
+    // table); bindgen-handles/ is made by `build_non_cargo`.
+    Guest {
+        name: "bindgen-handles",
+        package: "guest-bindgen-handles",
+        link_args: &["--max-memory=134217728"],
+        ..Guest::CDYLIB
+    },
     // `no_std` on WebAssembly 1.0 (no bulk memory, no sign extension ...).
     Guest {
         name: "v1-none",
@@ -267,8 +275,9 @@ pub fn build(g: &Guest) -> Result<PathBuf> {
 /// Builds `target/guests/greet-wat.wasm` (from `guests/greet.wat`),
 /// `target/guests/js-shared.wasm` (the shared-memory test guest of
 /// `js/test/shared-guest.wat`) and the
-/// wasm-bindgen output `target/guests/greet-bindgen/` (web target, from the
-/// `greet-bindgen.wasm` the cargo registry built). Returns their paths.
+/// wasm-bindgen outputs `target/guests/greet-bindgen/` and
+/// `target/guests/bindgen-handles/` (web target, from the `.wasm` files the
+/// cargo builds made). Returns their paths.
 pub fn build_non_cargo() -> Result<Vec<PathBuf>> {
     let dir = dir();
     let wat_src = root().join("guests/greet.wat");
@@ -288,5 +297,10 @@ pub fn build_non_cargo() -> Result<Vec<PathBuf>> {
         .args(["--target", "web", "--no-typescript", "--out-dir"])
         .arg(&bindgen_out)
         .arg(dir.join("greet-bindgen.wasm")))?;
-    Ok(vec![wat_out, shared_out, bindgen_out])
+    let handles_out = dir.join("bindgen-handles");
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&handles_out)
+        .arg(dir.join("bindgen-handles.wasm")))?;
+    Ok(vec![wat_out, shared_out, bindgen_out, handles_out])
 }

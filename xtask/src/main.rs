@@ -188,6 +188,7 @@ fn test(args: &[String]) -> Result {
         "--test",
         "js/test/guests/heavy.test.mjs",
         "js/test/guests/v1-none.test.mjs",
+        "js/test/guests/bindgen-handles.test.mjs",
     ]))?;
     // WASI guests in wasmtime (Python) and node:wasi.
     wasi::test()?;
