@@ -233,37 +233,27 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
     #[cold]
     #[inline(never)]
     fn lock_contended(&self) -> Guard<'_, P, M> {
-        // Single-threaded wasm: nobody else can hold the lock, so this is an
-        // allocation from inside the allocator (a memory source or host hook
-        // that allocates). Spinning would hang the host forever.
-        #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
-        {
-            if cfg!(debug_assertions) {
-                reentrant_panic();
+        // A held lock is another thread's, and waiting is right, unless the
+        // allocator's own memory source or growth hook is running (the state's
+        // `in_source` flag, set around both) and does not finish: then this
+        // thread is the one inside it, allocating from within the allocator
+        // (a `Memory` or host hook that allocates), and would wait forever.
+        // The flag, not the toolchain's idea of threads, decides: a threaded
+        // module built on stable Rust has no `target_feature = "atomics"` cfg.
+        let mut spins_in_source = 0u32;
+        loop {
+            if let Some(guard) = self.talc.try_lock() {
+                return guard;
             }
-            // Release builds trap without the message (it costs ~200 bytes);
-            // the state block still says the source was running.
-            core::arch::wasm32::unreachable()
-        }
-
-        #[cfg(not(all(target_arch = "wasm32", not(target_feature = "atomics"))))]
-        {
-            if cfg!(debug_assertions) && self.state.in_source.load(Relaxed) != 0 {
-                // Another thread may legitimately be inside the source for a
-                // moment; a source that is still running after this many tries
-                // is waiting on us.
-                for _ in 0..(1u32 << 24) {
-                    if let Some(guard) = self.talc.try_lock() {
-                        return guard;
-                    }
-                    if self.state.in_source.load(Relaxed) == 0 {
-                        return self.talc.lock();
-                    }
-                    core::hint::spin_loop();
+            if self.state.in_source.load(Relaxed) == 0 {
+                spins_in_source = 0;
+            } else {
+                spins_in_source += 1;
+                if spins_in_source == REENTRY_SPINS {
+                    reentrant();
                 }
-                reentrant_panic();
             }
-            self.talc.lock()
+            core::hint::spin_loop();
         }
     }
 }
@@ -314,6 +304,23 @@ impl<P: Policy, M: Memory> core::fmt::Debug for Nogrow<P, M> {
             .field("stats", &self.stats())
             .finish()
     }
+}
+
+/// How long a thread waits on a lock whose holder stays inside the memory
+/// source or growth hook before it concludes it is that holder (re-entrancy):
+/// about a second of spinning on real hardware. A growth by another thread
+/// takes microseconds.
+const REENTRY_SPINS: u32 = if cfg!(miri) { 1 << 8 } else { 1 << 26 };
+
+/// Re-entrancy: a clear panic in debug builds; release wasm32 builds trap
+/// without the message (it costs ~200 bytes).
+#[cold]
+fn reentrant() -> ! {
+    #[cfg(target_arch = "wasm32")]
+    if !cfg!(debug_assertions) {
+        core::arch::wasm32::unreachable()
+    }
+    reentrant_panic()
 }
 
 #[cold]

@@ -214,7 +214,11 @@ impl<P: Policy, M: Memory> HeapSource<P, M> {
         talc: &mut Talc<Self, B>,
         requested: u32,
     ) -> Result<usize, ReserveError> {
+        // The reserve grows memory and may call the growth hook, as `acquire`.
+        let in_source = &talc.source.state.in_source;
+        let outer = in_source.swap(1, Relaxed);
         let result = Self::try_reserve(talc, requested);
+        talc.source.state.in_source.store(outer, Relaxed);
         // Reserved once a reserve is in effect; otherwise the last failure.
         let this = &talc.source;
         this.state.set_reserve_status(match result {

@@ -1,0 +1,112 @@
+//! Threads on the host: a lock held by a thread that is inside the memory
+//! source (growing memory, slowly here) is waited out by the others, never
+//! taken for re-entrancy; blocks stay intact and the counters add up. (The
+//! re-entrancy case itself, a `Memory` that allocates, is `tests/reentrancy.rs`.)
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::{
+    alloc::{GlobalAlloc, Layout},
+    sync::atomic::{AtomicUsize, Ordering::Relaxed},
+    time::Duration,
+};
+
+use nogrow::{Arena, Memory, Nogrow, PAGE_SIZE, Signal, SliceMemory, State};
+
+/// A memory whose growth takes a while, so other threads contend for the
+/// lock while its holder is inside the memory source.
+#[derive(Debug)]
+struct SlowMemory {
+    inner: SliceMemory,
+    growths: usize,
+}
+
+// SAFETY: every method forwards to `SliceMemory`, which upholds the contract;
+// the pause in `grow` allocates nothing.
+unsafe impl Memory for SlowMemory {
+    fn pages(&mut self) -> usize {
+        self.inner.pages()
+    }
+    fn grow(&mut self, delta: usize) -> Option<usize> {
+        self.growths += 1;
+        std::thread::sleep(Duration::from_millis(30));
+        self.inner.grow(delta)
+    }
+    fn region(&mut self, first: usize) -> *mut u8 {
+        self.inner.region(first)
+    }
+    fn initial_pages(&mut self) -> Option<usize> {
+        self.inner.initial_pages()
+    }
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "Miri's scheduler can keep a sleeping thread off the CPU for any number of spins"
+)]
+fn contention_during_a_slow_growth_is_waited_out_not_taken_for_reentrancy() {
+    const MAX_PAGES: usize = 256;
+    let (threads, rounds) = (4, 3000);
+    let arena: &'static mut [u8] = vec![0u8; 64 << 10].leak();
+    let region: &'static mut [u8] = vec![0u8; MAX_PAGES * PAGE_SIZE].leak();
+    let state: &'static State = Box::leak(Box::new(State::new()));
+    // SAFETY: both regions are leaked, so they live for the program, and
+    // nothing else names them.
+    let (arena, memory) = unsafe {
+        (
+            Arena::from_raw(arena.as_mut_ptr(), arena.len()),
+            SliceMemory::new(region.as_mut_ptr(), 1, MAX_PAGES),
+        )
+    };
+    let memory = SlowMemory {
+        inner: memory,
+        growths: 0,
+    };
+    let a: &'static Nogrow<Signal, SlowMemory> =
+        Box::leak(Box::new(Nogrow::new(arena, Signal::new(), memory, state)));
+    static CHECKED: AtomicUsize = AtomicUsize::new(0);
+
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            s.spawn(move || {
+                let mut live: Vec<(*mut u8, usize)> = Vec::new();
+                for i in 0..rounds {
+                    let size = match (i * 7 + t) % 50 {
+                        0 => 40_000 + t * 1000, // grows memory now and then
+                        n => 1 + n * 37,
+                    };
+                    let layout = Layout::from_size_align(size, 8).unwrap();
+                    // SAFETY: non-zero size.
+                    let p = unsafe { a.alloc(layout) };
+                    assert!(!p.is_null(), "thread {t}: {size} bytes failed");
+                    // SAFETY: a fresh block of `size` bytes.
+                    unsafe { p.write_bytes(t as u8 + 1, size) };
+                    live.push((p, size));
+                    if live.len() > 16 || i % 3 == 0 {
+                        let (p, size) = live.swap_remove((i * 13) % live.len());
+                        // SAFETY: a live block of this thread, written above.
+                        let bytes = unsafe { std::slice::from_raw_parts(p, size) };
+                        assert!(
+                            bytes.iter().all(|&b| b == t as u8 + 1),
+                            "thread {t}: corrupted"
+                        );
+                        CHECKED.fetch_add(1, Relaxed);
+                        // SAFETY: allocated above with this size and align 8.
+                        unsafe { a.dealloc(p, Layout::from_size_align(size, 8).unwrap()) };
+                    }
+                }
+                for (p, size) in live {
+                    // SAFETY: the remaining live blocks of this thread.
+                    unsafe { a.dealloc(p, Layout::from_size_align(size, 8).unwrap()) };
+                }
+            });
+        }
+    });
+    let s = a.stats();
+    assert!(s.growths >= 1, "the run grew memory while others waited");
+    assert_eq!(a.with_memory(|m| m.growths), s.growths as usize);
+    assert_eq!(s.allocs, s.frees);
+    assert_eq!(s.in_use, 0);
+    assert_eq!(s.generation, s.growths);
+    assert!(CHECKED.load(Relaxed) > 0);
+}
