@@ -42,18 +42,18 @@ impl Verdict {
     /// Whether this verdict is acceptable under `level`.
     pub fn meets(self, level: Level) -> bool {
         match level {
-            Level::NoGrow => self == Verdict::CannotGrow,
+            Level::CannotGrow => self == Verdict::CannotGrow,
             Level::Reserve => self <= Verdict::GrowsViaNogrowReserve,
             Level::Signal => self <= Verdict::GrowsViaNogrowSignal,
         }
     }
 }
 
-/// The worst verdict a caller accepts (`--require no-grow`, `--allow signal`).
+/// The worst verdict a caller accepts (`--require cannot-grow`, `--allow signal`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     /// Only `cannot-grow` (the default).
-    NoGrow,
+    CannotGrow,
     /// Also `grows-via-nogrow-reserve`.
     Reserve,
     /// Also `grows-via-nogrow-signal`.
@@ -61,10 +61,11 @@ pub enum Level {
 }
 
 impl Level {
-    /// Parses `no-grow`, `reserve`, `signal`.
+    /// Parses `cannot-grow` (the verdict it requires; `no-grow` is the old
+    /// name, still accepted), `reserve`, `signal`.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
-            "no-grow" | "nogrow" | "none" => Some(Level::NoGrow),
+            "cannot-grow" | "no-grow" => Some(Level::CannotGrow),
             "reserve" => Some(Level::Reserve),
             "signal" => Some(Level::Signal),
             _ => None,
@@ -74,7 +75,7 @@ impl Level {
     /// The level as written on the command line.
     pub const fn as_str(self) -> &'static str {
         match self {
-            Level::NoGrow => "no-grow",
+            Level::CannotGrow => "cannot-grow",
             Level::Reserve => "reserve",
             Level::Signal => "signal",
         }

@@ -24,7 +24,7 @@ const MAX_FILE_BYTES: u64 = 1 << 30;
 /// The usage text.
 pub const USAGE: &str = "\
 usage:
-  nogrow check MODULE.wasm [--json] [--require no-grow | --allow reserve | --allow signal]
+  nogrow check MODULE.wasm [--json] [--require cannot-grow | --allow reserve | --allow signal]
                            [--require-fixed-tables]
   nogrow seal IN.wasm -o OUT.wasm [--max-pages N]
 
@@ -34,7 +34,7 @@ check   reports every memory.grow (function, name, reachability from exports and
           grows-via-nogrow-reserve  grows once, in nogrow's Reserve path
           grows-via-nogrow-signal   grows only in nogrow's code, which bumps the generation
           can-grow-implicitly       a reachable memory.grow not shown to be nogrow's
-        exit 0 when the verdict meets the level (default --require no-grow), 1 when not.
+        exit 0 when the verdict meets the level (default --require cannot-grow), 1 when not.
         Tables, separately: every table (element type, initial, maximum), every table.grow
         (function, name, reachability), and a table verdict:
           tables-fixed              no reachable table.grow on a table that may grow
@@ -88,7 +88,9 @@ fn run_check(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Resul
                     .next()
                     .ok_or_else(|| Error::whole(format!("{a} needs a level")))?;
                 let l = Level::parse(v).ok_or_else(|| {
-                    Error::whole(format!("unknown level `{v}` (no-grow, reserve, signal)"))
+                    Error::whole(format!(
+                        "unknown level `{v}` (cannot-grow, reserve, signal)"
+                    ))
                 })?;
                 if level.is_some_and(|old| old != l) {
                     return Err(Error::whole("conflicting --require/--allow levels"));
@@ -103,7 +105,7 @@ fn run_check(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Resul
         }
     }
     let file = file.ok_or_else(|| Error::whole("check needs a MODULE.wasm"))?;
-    let level = level.unwrap_or(Level::NoGrow);
+    let level = level.unwrap_or(Level::CannotGrow);
     let bytes = read(&file)?;
     let report = check::check(&bytes).map_err(|e| in_file(&file, e))?;
     if json {

@@ -88,7 +88,7 @@ impl Report {
             "verdict: {} ({} --{} {})",
             self.verdict.as_str(),
             if ok { "meets" } else { "FAILS" },
-            if level == Level::NoGrow {
+            if level == Level::CannotGrow {
                 "require"
             } else {
                 "allow"

@@ -60,7 +60,7 @@ fn bindgen_handles_cannot_grow_memory_but_its_externref_table_can_grow() {
     assert_eq!(o.status.code(), Some(EXIT_OK));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
-        text.contains("verdict: cannot-grow (meets --require no-grow)\n"),
+        text.contains("verdict: cannot-grow (meets --require cannot-grow)\n"),
         "{text}"
     );
     assert!(text.ends_with("table verdict: tables-can-grow\n"), "{text}");

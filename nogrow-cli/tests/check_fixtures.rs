@@ -39,7 +39,7 @@ fn reachable_grow_outside_nogrow_can_grow_implicitly_and_is_named() {
     assert_eq!(g.owner, Owner::Other);
     assert!(g.reachable);
     assert_eq!(g.path, ["run", "my_alloc"]);
-    assert!(!r.verdict.meets(Level::NoGrow));
+    assert!(!r.verdict.meets(Level::CannotGrow));
     assert!(!r.verdict.meets(Level::Signal));
 }
 
@@ -54,7 +54,7 @@ fn grow_in_a_function_nothing_calls_cannot_grow() {
     .unwrap();
     assert_eq!(r.verdict, Verdict::CannotGrow);
     assert!(!r.grows[0].reachable);
-    assert!(r.verdict.meets(Level::NoGrow));
+    assert!(r.verdict.meets(Level::CannotGrow));
 }
 
 #[test]
@@ -156,7 +156,7 @@ fn nogrow_growth_with_abi_exports_is_signal() {
     assert_eq!(r.abi.exports.len(), 3);
     assert_eq!(r.abi.inferred, Some("signal"));
     assert_eq!(r.verdict, Verdict::GrowsViaNogrowSignal);
-    assert!(!r.verdict.meets(Level::NoGrow));
+    assert!(!r.verdict.meets(Level::CannotGrow));
     assert!(!r.verdict.meets(Level::Reserve));
     assert!(r.verdict.meets(Level::Signal));
 }
@@ -172,7 +172,7 @@ fn nogrow_growth_reachable_from_nogrow_reserve_is_reserve() {
     assert_eq!(r.verdict, Verdict::GrowsViaNogrowReserve);
     assert!(r.verdict.meets(Level::Reserve));
     assert!(r.verdict.meets(Level::Signal));
-    assert!(!r.verdict.meets(Level::NoGrow));
+    assert!(!r.verdict.meets(Level::CannotGrow));
 }
 
 #[test]

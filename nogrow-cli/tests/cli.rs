@@ -59,10 +59,13 @@ fn check_exits_0_for_cannot_grow_and_1_for_can_grow() {
 fn signal_passes_only_with_allow_signal() {
     let f = write("signal-like.wasm", &signal_like());
     assert_eq!(nogrow(&["check", &f]).status.code(), Some(EXIT_VERDICT));
-    assert_eq!(
-        nogrow(&["check", "--require", "no-grow", &f]).status.code(),
-        Some(EXIT_VERDICT)
-    );
+    for level in ["cannot-grow", "no-grow"] {
+        assert_eq!(
+            nogrow(&["check", "--require", level, &f]).status.code(),
+            Some(EXIT_VERDICT),
+            "--require {level}"
+        );
+    }
     assert_eq!(
         nogrow(&["check", "--allow", "reserve", &f]).status.code(),
         Some(EXIT_VERDICT)
@@ -70,6 +73,20 @@ fn signal_passes_only_with_allow_signal() {
     let o = nogrow(&["check", "--allow", "signal", &f]);
     assert_eq!(o.status.code(), Some(EXIT_OK), "{}", stdout(&o));
     assert!(stdout(&o).contains("verdict: grows-via-nogrow-signal (meets --allow signal)"));
+}
+
+#[test]
+fn the_levels_are_named_like_the_verdicts() {
+    let f = write("levels.wasm", &signal_like());
+    for level in ["nogrow", "none", "cannot_grow"] {
+        let o = nogrow(&["check", "--require", level, &f]);
+        assert_eq!(o.status.code(), Some(2), "--require {level} is bad input");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("(cannot-grow, reserve, signal)"),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
 }
 
 #[test]

@@ -38,7 +38,7 @@ fn a_module_without_tables_has_fixed_tables() {
     assert!(r.tables.tables.is_empty());
     assert!(r.tables.grows.is_empty());
     assert_eq!(r.tables.verdict, TableVerdict::TablesFixed);
-    let text = r.text("m.wasm", Level::NoGrow, false);
+    let text = r.text("m.wasm", Level::CannotGrow, false);
     assert!(text.contains("\ntables\n  table: none\n"), "{text}");
     assert!(text.contains("  table.grow: none\n"), "{text}");
     assert!(text.ends_with("table verdict: tables-fixed\n"), "{text}");
@@ -65,7 +65,7 @@ fn funcref_table_with_maximum_equal_to_initial_and_no_table_grow_is_fixed() {
     );
     assert_eq!(r.tables.verdict, TableVerdict::TablesFixed);
     assert!(r.tables.notes.is_empty(), "{:?}", r.tables.notes);
-    let text = r.text("m.wasm", Level::NoGrow, false);
+    let text = r.text("m.wasm", Level::CannotGrow, false);
     assert!(
         text.contains("  table 0: funcref, initial 2, maximum 2, defined, exported as t\n"),
         "{text}"
@@ -90,9 +90,9 @@ fn reachable_table_grow_on_externref_table_can_grow_while_memory_cannot() {
     assert!(g.reachable && !g.via_indirect && !g.table_fixed);
     assert_eq!(g.path, ["add", "wasm_bindgen::externref::slab_alloc"]);
 
-    let text = r.text("m.wasm", Level::NoGrow, false);
+    let text = r.text("m.wasm", Level::CannotGrow, false);
     assert!(
-        text.contains("verdict: cannot-grow (meets --require no-grow)\n"),
+        text.contains("verdict: cannot-grow (meets --require cannot-grow)\n"),
         "{text}"
     );
     assert!(
@@ -119,7 +119,7 @@ fn unreachable_table_grow_is_reported_as_unreachable_and_tables_are_fixed() {
     assert!(!r.tables.grows[0].reachable);
     assert!(r.tables.grows[0].path.is_empty());
     assert_eq!(r.tables.verdict, TableVerdict::TablesFixed);
-    let text = r.text("m.wasm", Level::NoGrow, false);
+    let text = r.text("m.wasm", Level::CannotGrow, false);
     assert!(
         text.contains("wasm_bindgen::externref::slab_alloc (table 0): unreachable\n"),
         "{text}"
