@@ -127,6 +127,12 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
     ///
     /// Panics (a compile-time error in a `static`) if the arena is smaller than
     /// [`MIN_ARENA_BYTES`].
+    ///
+    /// ```compile_fail
+    /// nogrow::arena! {
+    ///     static A: nogrow::Nogrow<nogrow::Fail> = (64, nogrow::Fail); // below MIN_ARENA_BYTES
+    /// }
+    /// ```
     pub const fn new(arena: Arena, policy: P, memory: M, state: &'static State) -> Self {
         assert!(
             arena.size >= MIN_ARENA_BYTES,

@@ -119,6 +119,13 @@ impl Reserve {
     /// Reserve `pages` pages (64 KiB each), by the host's call or lazily.
     ///
     /// Zero pages, or more than 4 GiB, is a compile-time error in a `static`.
+    ///
+    /// ```compile_fail
+    /// static R: nogrow::Reserve = nogrow::Reserve::pages(0); // reserves nothing
+    /// ```
+    /// ```compile_fail
+    /// static R: nogrow::Reserve = nogrow::Reserve::pages(70_000); // above 4 GiB
+    /// ```
     pub const fn pages(pages: usize) -> Self {
         assert!(
             pages > 0,
@@ -187,6 +194,10 @@ impl Signal {
     }
 
     /// Grow by at least `pages` pages at a time (compile-time error if 0).
+    ///
+    /// ```compile_fail
+    /// static S: nogrow::Signal = nogrow::Signal::new().step_pages(0);
+    /// ```
     pub const fn step_pages(mut self, pages: usize) -> Self {
         assert!(
             pages > 0,
@@ -201,6 +212,10 @@ impl Signal {
     }
 
     /// Never let memory exceed `pages` pages in total (compile-time error if 0).
+    ///
+    /// ```compile_fail
+    /// static S: nogrow::Signal = nogrow::Signal::new().limit_pages(0);
+    /// ```
     pub const fn limit_pages(mut self, pages: usize) -> Self {
         assert!(
             pages > 0,
