@@ -3,8 +3,6 @@
 //! `cargo test --target wasm32-unknown-unknown` from its directory, through
 //! `wasm-bindgen-test-runner`.
 
-use std::path::Path;
-
 use crate::{Result, cargo, root, show, tools};
 
 /// The example's directory, from the root.
@@ -16,7 +14,7 @@ pub const DIR: &str = "examples/expect-guest";
 pub fn test() -> Result {
     let dir = root().join(DIR);
     let want = tools::locked_wasm_bindgen_version()?;
-    let have = wasm_bindgen_in(&dir.join("Cargo.lock"))?;
+    let have = tools::wasm_bindgen_in(&dir.join("Cargo.lock"))?;
     if have != want {
         return Err(format!(
             "{DIR}/Cargo.lock has wasm-bindgen {have}, the root Cargo.lock (and the runner) \
@@ -35,30 +33,13 @@ pub fn test() -> Result {
     }
 }
 
-/// The `wasm-bindgen` version a `Cargo.lock` resolves.
-fn wasm_bindgen_in(lock: &Path) -> Result<String> {
-    let text =
-        std::fs::read_to_string(lock).map_err(|e| format!("reading {}: {e}", lock.display()))?;
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() == "name = \"wasm-bindgen\""
-            && let Some(v) = lines
-                .next()
-                .and_then(|l| l.trim().strip_prefix("version = "))
-        {
-            return Ok(v.trim_matches('"').to_string());
-        }
-    }
-    Err(format!("{} has no wasm-bindgen package", lock.display()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_example_resolves_the_root_wasm_bindgen_version() {
-        let example = wasm_bindgen_in(&root().join(DIR).join("Cargo.lock")).unwrap();
+        let example = tools::wasm_bindgen_in(&root().join(DIR).join("Cargo.lock")).unwrap();
         assert_eq!(example, tools::locked_wasm_bindgen_version().unwrap());
     }
 }

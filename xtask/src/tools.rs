@@ -116,9 +116,14 @@ pub fn ensure_miri() -> Result {
 
 /// The `wasm-bindgen` version pinned in `Cargo.lock`.
 pub fn locked_wasm_bindgen_version() -> Result<String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
-        .map_err(|e| format!("reading Cargo.lock: {e}"))?;
-    let mut lines = lock.lines();
+    wasm_bindgen_in(&root().join("Cargo.lock"))
+}
+
+/// The `wasm-bindgen` version a `Cargo.lock` resolves.
+pub fn wasm_bindgen_in(lock: &std::path::Path) -> Result<String> {
+    let text =
+        std::fs::read_to_string(lock).map_err(|e| format!("reading {}: {e}", lock.display()))?;
+    let mut lines = text.lines();
     while let Some(line) = lines.next() {
         if line.trim() == "name = \"wasm-bindgen\""
             && let Some(v) = lines
@@ -128,7 +133,10 @@ pub fn locked_wasm_bindgen_version() -> Result<String> {
             return Ok(v.trim_matches('"').to_string());
         }
     }
-    Err("Cargo.lock has no wasm-bindgen package (run `cargo generate-lockfile`)".into())
+    Err(format!(
+        "{} has no wasm-bindgen package (run `cargo generate-lockfile`)",
+        lock.display()
+    ))
 }
 
 /// `wasm-bindgen-test-runner` at exactly the locked version (not `--locked`:
