@@ -25,8 +25,19 @@ pub type DefaultMemory = WasmMemory;
 
 /// Installs a nogrow global allocator and exports its C ABI. One line:
 ///
-/// ```ignore
+/// ```
 /// nogrow::install!(arena: 4 << 20, policy: Fail);
+/// # fn main() {
+/// let before = NOGROW.stats().allocs;
+/// let greeting = format!("{}, {}!", "Ahoy there", "Testy McTestface");
+/// assert_eq!(NOGROW.stats().allocs, before + 1);
+/// # drop(greeting);
+/// # }
+/// ```
+///
+/// The other policies, one per module:
+///
+/// ```ignore
 /// nogrow::install!(arena: 1 << 20, policy: Reserve::pages(64));
 /// nogrow::install!(arena: 1 << 20, policy: Signal::new().step_pages(16).limit_pages(1024));
 /// nogrow::install!(arena: 1 << 20, linker_heap, policy: Fail);
