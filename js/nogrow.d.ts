@@ -208,3 +208,55 @@ export declare function restartable(
   options?: AttachOptions & { onRestart?: (error: OutOfHeapMemory, views: NogrowViews) => void },
 ): Restartable;
 
+
+/** A thread's stack and TLS block in a threaded guest's heap (plain numbers: fit for postMessage). */
+export interface ThreadBlocks {
+  /** Lowest address of the stack. */
+  stackBase: number;
+  /** One past the stack's highest byte: the thread's initial `__stack_pointer`. */
+  stackTop: number;
+  /** Bytes of stack (a multiple of 16). */
+  stackBytes: number;
+  /** Address of the TLS block passed to `__wasm_init_tls`; 0 when the guest has no thread-locals. */
+  tls: number;
+  /** Bytes of TLS (the guest's `__tls_size`). */
+  tlsBytes: number;
+}
+
+/**
+ * Takes a stack (and a TLS block when the guest has thread-locals) for one
+ * more thread from the guest's heap, through `aligned_alloc` (nogrow's
+ * `c-malloc` feature), in an instance already set up in this thread.
+ */
+export declare function threadBlocks(
+  source: WebAssembly.Instance | WebAssembly.Exports,
+  options?: { stackBytes?: number },
+): ThreadBlocks;
+
+/** Frees blocks from `threadBlocks` through the guest's `free` export. */
+export declare function releaseThreadBlocks(
+  source: WebAssembly.Instance | WebAssembly.Exports,
+  blocks: ThreadBlocks,
+): void;
+
+/** Options of `instantiateShared`. */
+export interface SharedInstanceOptions {
+  /** The shared memory every thread's instance imports. */
+  memory: WebAssembly.Memory;
+  /** The guest's other imports; the memory is added under the module's import name. */
+  imports?: WebAssembly.Imports;
+  /** This thread's blocks from `threadBlocks`; omit for exactly one instance (the first), which uses the linker's stack. */
+  thread?: ThreadBlocks | null;
+}
+
+/**
+ * Instantiates a threaded guest (`+atomics`, `--shared-memory
+ * --import-memory`) on a shared memory in this thread: sets `__stack_pointer`
+ * to `thread.stackTop` and calls `__wasm_init_tls` when the guest has
+ * thread-locals. Throws NogrowError when the module defines its own memory,
+ * the memory is not shared, or the module's memory import is not shared.
+ */
+export declare function instantiateShared(
+  module: WebAssembly.Module,
+  options: SharedInstanceOptions,
+): Promise<{ instance: WebAssembly.Instance; exports: WebAssembly.Exports; thread: ThreadBlocks | null }>;

@@ -562,3 +562,129 @@ export function attach(source, options = {}) {
   if (options.notifier) options.notifier.target = views;
   return views;
 }
+
+// Threads: one shared memory, one instance of a threaded guest per thread.
+
+/** The memory import of `module` ({ module, name }), or null. */
+function memoryImport(module) {
+  for (const entry of WebAssembly.Module.imports(module)) {
+    if (entry.kind === 'memory') return { module: entry.module, name: entry.name };
+  }
+  return null;
+}
+
+function globalValue(exports, name) {
+  const g = exports[name];
+  return g instanceof WebAssembly.Global ? g.value >>> 0 : null;
+}
+
+/**
+ * Takes a stack and a TLS block for one more thread from the guest's own
+ * heap, through the instance's `aligned_alloc` export (nogrow's `c-malloc`
+ * feature). `source` is an instance already set up in its thread (made by
+ * `instantiateShared`), or its exports. Returns plain numbers, fit for
+ * `postMessage`/`workerData`: `{ stackBase, stackTop, stackBytes, tls,
+ * tlsBytes }` (`tls` is 0 when the guest has no thread-locals). The blocks
+ * count as allocations in nogrow's state; `releaseThreadBlocks` frees them
+ * once that thread's instance is no longer used.
+ */
+export function threadBlocks(source, { stackBytes = 1 << 20 } = {}) {
+  const exports = source instanceof WebAssembly.Instance ? source.exports : source;
+  const alloc = exports.aligned_alloc;
+  if (typeof alloc !== 'function') {
+    throw new NogrowError("threadBlocks: the guest exports no aligned_alloc (build it with nogrow's c-malloc feature)");
+  }
+  const bytes = Math.ceil(stackBytes / 16) * 16;
+  const stackBase = alloc(16, bytes) >>> 0;
+  if (stackBase === 0) throw new NogrowError(`threadBlocks: the guest could not allocate a ${bytes}-byte stack`);
+  const tlsBytes = globalValue(exports, '__tls_size') ?? 0;
+  let tls = 0;
+  if (tlsBytes > 0) {
+    const align = Math.max(globalValue(exports, '__tls_align') ?? 1, 1);
+    tls = alloc(align, Math.ceil(tlsBytes / align) * align) >>> 0;
+    if (tls === 0) {
+      exports.free?.(stackBase);
+      throw new NogrowError(`threadBlocks: the guest could not allocate a ${tlsBytes}-byte TLS block`);
+    }
+  }
+  return { stackBase, stackTop: stackBase + bytes, stackBytes: bytes, tls, tlsBytes };
+}
+
+/** Frees blocks from `threadBlocks` through the guest's `free` export. */
+export function releaseThreadBlocks(source, blocks) {
+  const exports = source instanceof WebAssembly.Instance ? source.exports : source;
+  if (typeof exports.free !== 'function') throw new NogrowError('releaseThreadBlocks: the guest exports no free');
+  if (blocks.tls) exports.free(blocks.tls);
+  exports.free(blocks.stackBase);
+}
+
+/**
+ * Instantiates a threaded guest (built with `+atomics`, linked with
+ * `--shared-memory --import-memory`) on a shared `memory`, in this thread.
+ * Without `thread`, the instance uses the stack the linker laid out: do that
+ * for exactly one instance (the first). Every other instance gets `thread`
+ * from `threadBlocks(first)`: its `__stack_pointer` export is set to the
+ * stack's top, then `__wasm_init_tls(thread.tls)` runs when the guest has
+ * thread-locals (for the first instance, a TLS block is taken from the heap).
+ * `imports` are the guest's other imports; the memory is added under the
+ * module's own import name. Throws NogrowError when the module defines its
+ * own memory, when `memory` is not shared, or when the module's memory import
+ * is not shared (a module built without atomics). Returns `{ instance,
+ * exports, thread }`.
+ */
+export async function instantiateShared(module, { memory, imports = {}, thread = null } = {}) {
+  if (!(module instanceof WebAssembly.Module)) throw new TypeError('instantiateShared: expected a WebAssembly.Module');
+  if (!(memory instanceof WebAssembly.Memory)) throw new TypeError('instantiateShared: expected options.memory, a WebAssembly.Memory');
+  const where = memoryImport(module);
+  if (where === null) {
+    throw new NogrowError(
+      'instantiateShared: the module defines its own memory; a threaded guest imports it (link with --shared-memory --import-memory)',
+    );
+  }
+  if (typeof SharedArrayBuffer === 'undefined' || !(memory.buffer instanceof SharedArrayBuffer)) {
+    throw new NogrowError(
+      'instantiateShared: the memory is not shared; create it with new WebAssembly.Memory({ initial, maximum, shared: true })',
+    );
+  }
+  const all = { ...imports, [where.module]: { ...imports[where.module], [where.name]: memory } };
+  let instance;
+  try {
+    instance = await WebAssembly.instantiate(module, all);
+  } catch (e) {
+    if (e instanceof WebAssembly.LinkError && /shared/i.test(e.message)) {
+      throw new NogrowError(
+        `instantiateShared: the module's memory import ${where.module}.${where.name} is not shared: ` +
+          'it was built without atomics (build with -C target-feature=+atomics,+bulk-memory and link with --shared-memory)',
+        0,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+  const exports = instance.exports;
+  const tlsBytes = globalValue(exports, '__tls_size') ?? 0;
+  if (tlsBytes > 0 && typeof exports.__wasm_init_tls !== 'function') {
+    throw new NogrowError('instantiateShared: the guest has thread-locals but exports no __wasm_init_tls (link with --export=__wasm_init_tls)');
+  }
+  if (thread !== null) {
+    const sp = exports.__stack_pointer;
+    if (!(sp instanceof WebAssembly.Global)) {
+      throw new NogrowError('instantiateShared: the guest exports no __stack_pointer (link with --export=__stack_pointer)');
+    }
+    sp.value = thread.stackTop;
+    if (tlsBytes > 0) exports.__wasm_init_tls(thread.tls);
+    return { instance, exports, thread };
+  }
+  let own = null;
+  if (tlsBytes > 0) {
+    const align = Math.max(globalValue(exports, '__tls_align') ?? 1, 1);
+    if (typeof exports.aligned_alloc !== 'function') {
+      throw new NogrowError("instantiateShared: the guest has thread-locals but exports no aligned_alloc (nogrow's c-malloc feature)");
+    }
+    const tls = exports.aligned_alloc(align, Math.ceil(tlsBytes / align) * align) >>> 0;
+    if (tls === 0) throw new NogrowError(`instantiateShared: the guest could not allocate a ${tlsBytes}-byte TLS block`);
+    exports.__wasm_init_tls(tls);
+    own = { stackBase: 0, stackTop: 0, stackBytes: 0, tls, tlsBytes };
+  }
+  return { instance, exports, thread: own };
+}

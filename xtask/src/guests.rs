@@ -33,6 +33,8 @@ pub struct Guest {
     pub features: &'static str,
     /// Extra `-C link-arg=` values for the final link.
     pub link_args: &'static [&'static str],
+    /// Extra rustc arguments (e.g. `-Ctarget-feature=+atomics`).
+    pub rustc_args: &'static [&'static str],
     /// Rust target triple.
     pub target: &'static str,
     /// Library or binary.
@@ -50,6 +52,7 @@ impl Guest {
         package: "",
         features: "",
         link_args: &[],
+        rustc_args: &[],
         target: WASM32,
         kind: Kind::Cdylib,
         default_features: true,
@@ -189,7 +192,63 @@ pub const GUESTS: &[Guest] = &[
         kind: Kind::Bin("wasi-linker-heap"),
         ..Guest::CDYLIB
     },
+    // Threaded `no_std` guests on stable Rust: one shared memory, one
+    // instance per thread (js/test/guests/threads.test.mjs).
+    Guest {
+        name: "threads-nostd-fail",
+        package: "guest-threads-nostd",
+        link_args: THREADS_FAIL_LINK,
+        rustc_args: THREADS_RUSTC,
+        ..Guest::CDYLIB
+    },
+    Guest {
+        name: "threads-nostd-signal",
+        package: "guest-threads-nostd",
+        features: "signal",
+        link_args: THREADS_SIGNAL_LINK,
+        rustc_args: THREADS_RUSTC,
+        ..Guest::CDYLIB
+    },
+    Guest {
+        name: "threads-nostd-notify",
+        package: "guest-threads-nostd",
+        features: "notify",
+        link_args: THREADS_SIGNAL_LINK,
+        rustc_args: THREADS_RUSTC,
+        ..Guest::CDYLIB
+    },
 ];
+
+/// Code generation for a threaded guest: real atomic instructions (stable
+/// Rust accepts the unstable `atomics` feature with a warning and sets no
+/// `target_feature = "atomics"` cfg) and bulk memory (the linker's
+/// `__wasm_init_memory` uses `memory.init`).
+pub const THREADS_RUSTC: &[&str] = &["-Ctarget-feature=+atomics,+bulk-memory"];
+
+/// The link of a threaded guest: shared memory imported from the host, the
+/// TLS entry points, and `__stack_pointer` so the host can give each
+/// instance its own stack.
+macro_rules! threads_link {
+    ($($extra:literal),*) => {
+        &[
+            "--shared-memory",
+            "--import-memory",
+            "--export=__wasm_init_tls",
+            "--export=__tls_size",
+            "--export=__tls_align",
+            "--export=__tls_base",
+            "--export=__stack_pointer",
+            $($extra),*
+        ]
+    };
+}
+
+/// Fail: 8 MiB of memory, fixed (initial = maximum).
+const THREADS_FAIL_LINK: &[&str] =
+    threads_link!("--initial-memory=8388608", "--max-memory=8388608");
+/// Signal: 3 MiB at first, up to 64 MiB.
+const THREADS_SIGNAL_LINK: &[&str] =
+    threads_link!("--initial-memory=3145728", "--max-memory=67108864");
 
 /// Where built guests are copied.
 pub fn dir() -> PathBuf {
@@ -261,6 +320,7 @@ pub fn build(g: &Guest) -> Result<PathBuf> {
     for a in g.link_args {
         cmd.arg(format!("-Clink-arg={a}"));
     }
+    cmd.args(g.rustc_args);
     run(&mut cmd)?;
     let file = match g.kind {
         Kind::Cdylib => g.package.replace('-', "_"),

@@ -1,0 +1,200 @@
+// Threaded guests in Node worker_threads: one shared memory, the module
+// instantiated in the main thread and in N workers, each with its own stack
+// (and TLS block when the guest has thread-locals) from js/nogrow.mjs's
+// instantiateShared/threadBlocks. Workers run random allocations, frees and
+// reallocations and free blocks other workers allocated, all at once.
+//
+// THREADS_GUESTS_DIR picks another directory of built guests;
+// THREADS_OPS scales the operations per worker (cargo xtask stress).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { attach, instantiateShared, threadBlocks, NogrowError } from '../../nogrow.mjs';
+
+const dir = process.env.THREADS_GUESTS_DIR
+  ? new URL(`file://${process.env.THREADS_GUESTS_DIR.replace(/\/?$/, '/')}`)
+  : new URL('../../../target/guests/', import.meta.url);
+const OPS = Number(process.env.THREADS_OPS ?? 250000); // per worker, with 4 workers
+const workerUrl = new URL('./threads-worker.mjs', import.meta.url);
+const PAGE = 65536;
+
+const modules = new Map();
+function load(name) {
+  if (!modules.has(name)) modules.set(name, new WebAssembly.Module(readFileSync(new URL(`${name}.wasm`, dir))));
+  return modules.get(name);
+}
+
+// The linker flags of xtask/src/guests.rs: Fail 8 MiB fixed; Signal 3 MiB, up to 64 MiB.
+const MEMORY = {
+  fail: { initial: 128, maximum: 128 },
+  signal: { initial: 48, maximum: 1024 },
+  notify: { initial: 48, maximum: 1024 },
+};
+
+const running = new Set();
+
+/** Runs one worker; if it fails, every other worker is stopped (they
+ * would wait for it forever) and the error says what it threw. */
+function runWorker(data) {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(workerUrl, { workerData: data });
+    running.add(w);
+    let report = null;
+    let failure = null;
+    w.on('message', (m) => { report = m; });
+    w.on('error', (e) => {
+      failure = e;
+      for (const other of running) if (other !== w) other.terminate();
+    });
+    w.on('exit', (code) => {
+      running.delete(w);
+      if (failure) reject(new Error(`worker ${data.slot} (${data.task}) threw: ${failure.stack ?? failure}`, { cause: failure }));
+      else if (code === 0 && report) resolve(report);
+      else reject(new Error(`worker ${data.slot} (${data.task}) stopped (exit code ${code})`));
+    });
+  });
+}
+
+/** Main instance + `workers` workers; returns the reports and the main side. */
+async function run(policy, { workers, opsPerWorker, giveEach, giveMax }) {
+  const module = load(`threads-nostd-${policy}`);
+  const memory = new WebAssembly.Memory({ ...MEMORY[policy], shared: true });
+  let mainHook = 0;
+  const notify = policy === 'notify';
+  const imports = notify ? { nogrow: { memory_grown() { mainHook++; } } } : {};
+  const main = await instantiateShared(module, { memory, imports });
+  const nv = attach(main.exports, { memory });
+  const threads = Array.from({ length: workers }, () => threadBlocks(main.exports, { stackBytes: 128 << 10 }));
+  const before = nv.stats();
+  const bytesBefore = memory.buffer.byteLength;
+  const rings = Array.from({ length: workers }, () => new SharedArrayBuffer(2 * 4 * 256));
+  const done = new SharedArrayBuffer(8);
+  const rounds = 50;
+  const started = performance.now();
+  const reports = await Promise.all(
+    threads.map((thread, i) =>
+      runWorker({
+        module, memory, thread, notify, task: 'work',
+        slot: i, seed: 0x9e37 + i * 101, workers,
+        rounds, opsPerRound: Math.ceil(opsPerWorker / rounds), giveEach, giveMax,
+        outbox: rings[i], inbox: rings[(i + workers - 1) % workers], done,
+      }),
+    ),
+  );
+  const ms = performance.now() - started;
+  return { module, memory, main, nv, before, bytesBefore, reports, ms, mainHook: () => mainHook };
+}
+
+function checkCounts(r) {
+  const after = r.nv.stats();
+  const sum = (k) => r.reports.reduce((a, w) => a + w[k], 0);
+  for (const w of r.reports) {
+    assert.equal(w.violations, 0, `worker ${w.slot}: wrong bytes in its own blocks`);
+    assert.equal(w.handoffViolations, 0, `worker ${w.slot}: wrong bytes in blocks another worker gave`);
+  }
+  assert.equal(sum('given'), sum('taken'), 'every block given was taken by another worker');
+  assert.ok(sum('taken') > 0);
+  assert.equal(after.allocs - r.before.allocs, sum('allocs'), 'state allocs = the workers\' allocations');
+  assert.equal(after.frees - r.before.frees, sum('frees'), 'state frees = the workers\' frees');
+  assert.equal(after.reallocs - r.before.reallocs, sum('reallocs'), 'state reallocs = the workers\' reallocations');
+  assert.equal(after.inUse, r.before.inUse, 'everything the workers allocated was freed');
+  assert.equal(after.failures, 0);
+  return { after, ops: sum('ops'), allocs: sum('allocs') };
+}
+
+for (const workers of [2, 4]) {
+  const opsPerWorker = workers === 4 ? OPS : Math.ceil(OPS / 4);
+
+  test(`Fail, ${workers} workers: random ops and cross-worker frees, 0 violations, memory never grows`, async (t) => {
+    const r = await run('fail', { workers, opsPerWorker, giveEach: 16, giveMax: 4096 });
+    const { after, ops } = checkCounts(r);
+    assert.equal(r.memory.buffer.byteLength, r.bytesBefore, 'memory.size is constant');
+    assert.equal(after.pages * PAGE, r.bytesBefore);
+    assert.equal(after.growths, 0);
+    assert.equal(after.generation, 0);
+    for (const w of r.reports) assert.deepEqual(w.lengthsSeen, [r.bytesBefore]);
+    t.diagnostic(`Fail, ${workers} workers: ${ops} random ops + ${r.reports.reduce((a, w) => a + w.taken, 0)} handoffs in ${r.ms.toFixed(0)} ms`);
+  });
+
+  for (const policy of ['signal', 'notify']) {
+    test(`Signal${policy === 'notify' ? ' + host hook' : ''}, ${workers} workers: every worker's shared-mode views see growth at their next read`, async (t) => {
+      // Blocks of up to 64 KiB in flight between workers outgrow the 1 MiB arena.
+      const r = await run(policy, { workers, opsPerWorker, giveEach: 12, giveMax: 64 << 10 });
+      const { after, ops } = checkCounts(r);
+      assert.ok(after.growths >= 1, `growths: ${after.growths}`);
+      assert.equal(after.generation, after.growths, 'the generation counts each growth once');
+      assert.equal(r.memory.buffer.byteLength, after.pages * PAGE);
+      assert.ok(r.memory.buffer.byteLength > r.bytesBefore);
+      for (const w of r.reports) {
+        assert.equal(w.staleViews, 0, `worker ${w.slot}: a view shorter than the pages the state block reported`);
+        assert.equal(w.finalLength, r.memory.buffer.byteLength, `worker ${w.slot}: final view length`);
+        assert.equal(w.generation, after.generation);
+        assert.equal(w.rawLength, w.rawAtStart, 'a plain view keeps the length it was made with');
+      }
+      if (policy === 'notify') {
+        const calls = r.reports.reduce((a, w) => a + w.hookCalls, 0) + r.mainHook();
+        assert.equal(calls, after.growths, 'the host hook ran once per growth, in the thread that grew');
+      }
+      t.diagnostic(`Signal${policy === 'notify' ? ' + hook' : ''}, ${workers} workers: ${ops} random ops, ${after.growths} growths (${r.bytesBefore / PAGE} -> ${after.pages} pages) in ${r.ms.toFixed(0)} ms`);
+    });
+  }
+}
+
+test('Fail: a worker that traps out of memory leaves the lock free; the others carry on', async () => {
+  const workers = 3;
+  const module = load('threads-nostd-fail');
+  const memory = new WebAssembly.Memory({ ...MEMORY.fail, shared: true });
+  const main = await instantiateShared(module, { memory });
+  const nv = attach(main.exports, { memory });
+  const threads = Array.from({ length: workers + 1 }, () => threadBlocks(main.exports, { stackBytes: 128 << 10 }));
+  const before = nv.stats();
+  const rings = Array.from({ length: workers }, () => new SharedArrayBuffer(2 * 4 * 256));
+  const done = new SharedArrayBuffer(8);
+  const grab = 16 << 20;
+  const common = { module, memory, notify: false, workers, rounds: 40, opsPerRound: 2000, giveEach: 8, giveMax: 2048, done };
+  const [oom, ...reports] = await Promise.all([
+    runWorker({ ...common, thread: threads[workers], task: 'oom', slot: workers, seed: 5, others: workers, grab }),
+    ...Array.from({ length: workers }, (_, i) =>
+      runWorker({
+        ...common, thread: threads[i], task: 'work', slot: i, seed: 77 + i,
+        outbox: rings[i], inbox: rings[(i + workers - 1) % workers],
+      }),
+    ),
+  ]);
+  assert.ok(oom.error, 'the oversized grab trapped');
+  assert.equal(oom.error.name, 'OutOfHeapMemory');
+  assert.match(oom.error.cause, /unreachable/);
+  assert.equal(oom.error.failure.size, grab, 'the last-failure record names the failing request');
+  assert.match(oom.error.message, /requested 16777216 bytes/);
+  for (const w of reports) {
+    assert.equal(w.violations + w.handoffViolations, 0);
+    assert.equal(w.ops, 80000, `worker ${w.slot} finished its run`);
+  }
+  const after = nv.stats();
+  assert.equal(after.failures - before.failures, 1);
+  const sum = (k) => reports.reduce((a, w) => a + w[k], 0);
+  assert.equal(after.allocs - before.allocs, sum('allocs'), 'the failed request allocated nothing');
+  assert.equal(after.frees - before.frees, sum('frees'));
+  assert.equal(after.inUse, before.inUse);
+  // The lock is free: the main thread allocates and frees after it all.
+  assert.equal(main.exports.work(15, 3, 1000), 0);
+  assert.equal(memory.buffer.byteLength, MEMORY.fail.initial * PAGE);
+});
+
+test('instantiateShared: a module without atomics or a memory that is not shared is a NogrowError', async () => {
+  const shared = new WebAssembly.Memory({ initial: 128, maximum: 128, shared: true });
+  const plain = new WebAssembly.Memory({ initial: 128, maximum: 128 });
+  // A threaded guest given an ordinary memory.
+  await assert.rejects(instantiateShared(load('threads-nostd-fail'), { memory: plain }), (e) =>
+    e instanceof NogrowError && /memory is not shared/.test(e.message));
+  // A module built without atomics: it imports a memory that is not shared.
+  const noAtomics = new WebAssembly.Module(
+    Uint8Array.from([0, 97, 115, 109, 1, 0, 0, 0, 2, 15, 1, 3, 101, 110, 118, 6, 109, 101, 109, 111, 114, 121, 2, 0, 1]),
+  );
+  await assert.rejects(instantiateShared(noAtomics, { memory: shared }), (e) =>
+    e instanceof NogrowError && /is not shared: it was built without atomics/.test(e.message));
+  // A module that defines its own memory (an ordinary guest).
+  await assert.rejects(instantiateShared(load('heavy-fail'), { memory: shared }), (e) =>
+    e instanceof NogrowError && /defines its own memory/.test(e.message));
+});
