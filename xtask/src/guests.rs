@@ -244,10 +244,10 @@ macro_rules! threads_link {
 }
 
 /// Fail: 8 MiB of memory, fixed (initial = maximum).
-const THREADS_FAIL_LINK: &[&str] =
+pub const THREADS_FAIL_LINK: &[&str] =
     threads_link!("--initial-memory=8388608", "--max-memory=8388608");
 /// Signal: 3 MiB at first, up to 64 MiB.
-const THREADS_SIGNAL_LINK: &[&str] =
+pub const THREADS_SIGNAL_LINK: &[&str] =
     threads_link!("--initial-memory=3145728", "--max-memory=67108864");
 
 /// Where built guests are copied.

@@ -6,7 +6,8 @@
 //!
 //! `cargo xtask stress [--ops N] [--seed S] [--host-only | --wasm-only]`
 //!
-//! Also here: the `--max-memory` edge guest that `cargo xtask test` runs.
+//! Also here: the `--max-memory` edge guest that `cargo xtask test` runs, and
+//! the threaded guests' run (`threads_test`, also in `cargo xtask test`).
 
 use std::{
     io::{BufRead, BufReader, Read},
@@ -117,6 +118,14 @@ pub fn main(args: &[String]) -> Result {
         }
     }
 
+    if wasm {
+        // Threaded guests: `ops` random operations across 4 workers per
+        // policy (at least 10^7 by default), on one shared memory.
+        if let Err(e) = threads_test(ops.div_ceil(4)) {
+            failed.push(e);
+        }
+    }
+
     eprintln!("\nstress summary ({ops} ops per run requested):");
     eprintln!(
         "  {:<7} {:<8} {:>12} {:>12} {:>10} {:>10}",
@@ -193,4 +202,64 @@ fn capture(cmd: &mut Command, env: &'static str, lines: &mut Vec<Line>) -> Resul
     } else {
         Err(format!("`{}` failed ({status})", show(cmd)))
     }
+}
+
+/// The threaded `std` guests (`guests/threads-std`, Fail and Signal), built
+/// with nightly's `-Z build-std=std,panic_abort` and atomics in every crate
+/// (std included, through `RUSTFLAGS`), into their own target directory
+/// (`target/threads-std`; a cold build takes ~25 s on 2 cores). Installs
+/// nightly's `rust-src` when missing. Returns the paths.
+pub fn build_threads_std() -> Result<Vec<std::path::PathBuf>> {
+    tools::ensure_miri()?;
+    std::fs::create_dir_all(guests::dir()).map_err(|e| e.to_string())?;
+    let target_dir = root().join("target/threads-std");
+    let mut out = Vec::new();
+    for (name, features, link) in [
+        ("threads-std-fail", "", guests::THREADS_FAIL_LINK),
+        ("threads-std-signal", "signal", guests::THREADS_SIGNAL_LINK),
+    ] {
+        let mut cmd = crate::nightly_cargo(&[
+            "rustc",
+            "--quiet",
+            "--release",
+            "--target",
+            guests::WASM32,
+            "-Z",
+            "build-std=std,panic_abort",
+            "-p",
+            "guest-threads-std",
+            "--lib",
+            "--crate-type",
+            "cdylib",
+        ]);
+        if !features.is_empty() {
+            cmd.args(["--features", features]);
+        }
+        cmd.arg("--");
+        for a in link {
+            cmd.arg(format!("-Clink-arg={a}"));
+        }
+        cmd.env("CARGO_TARGET_DIR", &target_dir)
+            .env("RUSTFLAGS", guests::THREADS_RUSTC.join(" "));
+        run(&mut cmd)?;
+        let built = target_dir.join("wasm32-unknown-unknown/release/guest_threads_std.wasm");
+        let dest = guests::dir().join(format!("{name}.wasm"));
+        std::fs::copy(&built, &dest).map_err(|e| format!("copying {}: {e}", built.display()))?;
+        out.push(dest);
+    }
+    Ok(out)
+}
+
+/// The threaded guests in Node `worker_threads` (`js/test/guests/threads*.test.mjs`):
+/// the `no_std` ones (built by `guests::build_all`) and the `std` ones (built
+/// here), `ops` random operations per worker with 4 workers.
+pub fn threads_test(ops: u64) -> Result {
+    build_threads_std()?;
+    run(Command::new("node")
+        .args([
+            "--test",
+            "js/test/guests/threads.test.mjs",
+            "js/test/guests/threads-std.test.mjs",
+        ])
+        .env("THREADS_OPS", ops.to_string()))
 }

@@ -4,87 +4,11 @@
 // instantiateShared/threadBlocks. Workers run random allocations, frees and
 // reallocations and free blocks other workers allocated, all at once.
 //
-// THREADS_GUESTS_DIR picks another directory of built guests;
-// THREADS_OPS scales the operations per worker (cargo xtask stress).
+// Runs come from threads-run.mjs (THREADS_GUESTS_DIR, THREADS_OPS).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import { attach, instantiateShared, threadBlocks, NogrowError } from '../../nogrow.mjs';
-
-const dir = process.env.THREADS_GUESTS_DIR
-  ? new URL(`file://${process.env.THREADS_GUESTS_DIR.replace(/\/?$/, '/')}`)
-  : new URL('../../../target/guests/', import.meta.url);
-const OPS = Number(process.env.THREADS_OPS ?? 250000); // per worker, with 4 workers
-const workerUrl = new URL('./threads-worker.mjs', import.meta.url);
-const PAGE = 65536;
-
-const modules = new Map();
-function load(name) {
-  if (!modules.has(name)) modules.set(name, new WebAssembly.Module(readFileSync(new URL(`${name}.wasm`, dir))));
-  return modules.get(name);
-}
-
-// The linker flags of xtask/src/guests.rs: Fail 8 MiB fixed; Signal 3 MiB, up to 64 MiB.
-const MEMORY = {
-  fail: { initial: 128, maximum: 128 },
-  signal: { initial: 48, maximum: 1024 },
-  notify: { initial: 48, maximum: 1024 },
-};
-
-const running = new Set();
-
-/** Runs one worker; if it fails, every other worker is stopped (they
- * would wait for it forever) and the error says what it threw. */
-function runWorker(data) {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(workerUrl, { workerData: data });
-    running.add(w);
-    let report = null;
-    let failure = null;
-    w.on('message', (m) => { report = m; });
-    w.on('error', (e) => {
-      failure = e;
-      for (const other of running) if (other !== w) other.terminate();
-    });
-    w.on('exit', (code) => {
-      running.delete(w);
-      if (failure) reject(new Error(`worker ${data.slot} (${data.task}) threw: ${failure.stack ?? failure}`, { cause: failure }));
-      else if (code === 0 && report) resolve(report);
-      else reject(new Error(`worker ${data.slot} (${data.task}) stopped (exit code ${code})`));
-    });
-  });
-}
-
-/** Main instance + `workers` workers; returns the reports and the main side. */
-async function run(policy, { workers, opsPerWorker, giveEach, giveMax }) {
-  const module = load(`threads-nostd-${policy}`);
-  const memory = new WebAssembly.Memory({ ...MEMORY[policy], shared: true });
-  let mainHook = 0;
-  const notify = policy === 'notify';
-  const imports = notify ? { nogrow: { memory_grown() { mainHook++; } } } : {};
-  const main = await instantiateShared(module, { memory, imports });
-  const nv = attach(main.exports, { memory });
-  const threads = Array.from({ length: workers }, () => threadBlocks(main.exports, { stackBytes: 128 << 10 }));
-  const before = nv.stats();
-  const bytesBefore = memory.buffer.byteLength;
-  const rings = Array.from({ length: workers }, () => new SharedArrayBuffer(2 * 4 * 256));
-  const done = new SharedArrayBuffer(8);
-  const rounds = 50;
-  const started = performance.now();
-  const reports = await Promise.all(
-    threads.map((thread, i) =>
-      runWorker({
-        module, memory, thread, notify, task: 'work',
-        slot: i, seed: 0x9e37 + i * 101, workers,
-        rounds, opsPerRound: Math.ceil(opsPerWorker / rounds), giveEach, giveMax,
-        outbox: rings[i], inbox: rings[(i + workers - 1) % workers], done,
-      }),
-    ),
-  );
-  const ms = performance.now() - started;
-  return { module, memory, main, nv, before, bytesBefore, reports, ms, mainHook: () => mainHook };
-}
+import { MEMORY, OPS, PAGE, load, run, runWorker } from './threads-run.mjs';
 
 function checkCounts(r) {
   const after = r.nv.stats();
@@ -107,7 +31,7 @@ for (const workers of [2, 4]) {
   const opsPerWorker = workers === 4 ? OPS : Math.ceil(OPS / 4);
 
   test(`Fail, ${workers} workers: random ops and cross-worker frees, 0 violations, memory never grows`, async (t) => {
-    const r = await run('fail', { workers, opsPerWorker, giveEach: 16, giveMax: 4096 });
+    const r = await run('threads-nostd-fail', 'fail', { workers, opsPerWorker, giveEach: 16, giveMax: 4096 });
     const { after, ops } = checkCounts(r);
     assert.equal(r.memory.buffer.byteLength, r.bytesBefore, 'memory.size is constant');
     assert.equal(after.pages * PAGE, r.bytesBefore);
@@ -120,7 +44,7 @@ for (const workers of [2, 4]) {
   for (const policy of ['signal', 'notify']) {
     test(`Signal${policy === 'notify' ? ' + host hook' : ''}, ${workers} workers: every worker's shared-mode views see growth at their next read`, async (t) => {
       // Blocks of up to 64 KiB in flight between workers outgrow the 1 MiB arena.
-      const r = await run(policy, { workers, opsPerWorker, giveEach: 12, giveMax: 64 << 10 });
+      const r = await run(`threads-nostd-${policy}`, policy, { workers, opsPerWorker, giveEach: 12, giveMax: 64 << 10 });
       const { after, ops } = checkCounts(r);
       assert.ok(after.growths >= 1, `growths: ${after.growths}`);
       assert.equal(after.generation, after.growths, 'the generation counts each growth once');
