@@ -79,7 +79,7 @@ if (d.task === 'oom') {
   } catch (err) {
     error = { name: err.name, message: err.message, failure: err.failure ?? null, cause: String(err.cause ?? '') };
   }
-  parentPort.postMessage({ slot: d.slot, error, hookCalls });
+  parentPort.postMessage({ slot: d.slot, error, hookCalls, stackLeftAt: e.__stack_pointer.value >>> 0 });
 } else {
   // Start together: every worker in its loop at once.
   Atomics.add(done, 1, 1);

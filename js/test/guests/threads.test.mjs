@@ -91,6 +91,7 @@ test('Fail: a worker that traps out of memory leaves the lock free; the others c
   assert.match(oom.error.cause, /unreachable/);
   assert.equal(oom.error.failure.size, grab, 'the last-failure record names the failing request');
   assert.match(oom.error.message, /requested 16777216 bytes/);
+  assert.ok(oom.stackLeftAt < threads[workers].stackTop, 'the trap left the instance\'s stack pointer lowered');
   for (const w of reports) {
     assert.equal(w.violations + w.handoffViolations, 0);
     assert.equal(w.ops, 80000, `worker ${w.slot} finished its run`);
