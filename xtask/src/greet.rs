@@ -45,7 +45,11 @@ pub fn test() -> Result {
         return Ok(());
     };
     run(Command::new("node")
-        .args(["--test", "js/test/browser.test.mjs"])
+        .args([
+            "--test",
+            "js/test/browser.test.mjs",
+            "js/test/browser-threads.test.mjs",
+        ])
         .env("CHROMIUM", chromium))
 }
 
