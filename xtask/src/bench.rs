@@ -89,9 +89,17 @@ pub fn dir() -> PathBuf {
     root().join("target/bench")
 }
 
-/// `cargo xtask bench [--smoke] [extra run.mjs arguments]`.
+/// `cargo xtask bench [--smoke] [extra run.mjs arguments]`; `--workers [--smoke]`:
+/// the threads benchmark (`bench/workers.mjs`).
 pub fn main(args: &[String]) -> Result {
-    if args.iter().any(|a| a == "--smoke") {
+    if args.iter().any(|a| a == "--workers") {
+        // Threads: bench/workers.mjs builds bench/threads-guest and runs it.
+        crate::tools::ensure_wasm_target()?;
+        let rest = args.iter().filter(|a| *a != "--workers");
+        run(Command::new("node")
+            .arg(root().join("bench/workers.mjs"))
+            .args(rest))
+    } else if args.iter().any(|a| a == "--smoke") {
         smoke()
     } else {
         full(args)
