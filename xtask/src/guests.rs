@@ -25,7 +25,7 @@ pub enum Kind {
 /// One guest build: a package, its features, extra linker arguments, the
 /// target and the kind of artifact.
 pub struct Guest {
-    /// Output name: `target/guests/{name}.wasm`.
+    /// Output name: `target/guests/{name}.wasm` (may name a subdirectory).
     pub name: &'static str,
     /// Cargo package.
     pub package: &'static str,
@@ -193,16 +193,18 @@ pub const GUESTS: &[Guest] = &[
         ..Guest::CDYLIB
     },
     // Threaded `no_std` guests on stable Rust: one shared memory, one
-    // instance per thread (js/test/guests/threads.test.mjs).
+    // instance per thread (js/test/guests/threads.test.mjs). In their own
+    // directory, target/guests/threads/: their memory is imported, which the
+    // checks over every module in target/guests (nogrow seal) refuse.
     Guest {
-        name: "threads-nostd-fail",
+        name: "threads/nostd-fail",
         package: "guest-threads-nostd",
         link_args: THREADS_FAIL_LINK,
         rustc_args: THREADS_RUSTC,
         ..Guest::CDYLIB
     },
     Guest {
-        name: "threads-nostd-signal",
+        name: "threads/nostd-signal",
         package: "guest-threads-nostd",
         features: "signal",
         link_args: THREADS_SIGNAL_LINK,
@@ -210,7 +212,7 @@ pub const GUESTS: &[Guest] = &[
         ..Guest::CDYLIB
     },
     Guest {
-        name: "threads-nostd-notify",
+        name: "threads/nostd-notify",
         package: "guest-threads-nostd",
         features: "notify",
         link_args: THREADS_SIGNAL_LINK,
@@ -328,6 +330,9 @@ pub fn build(g: &Guest) -> Result<PathBuf> {
     };
     let built = root().join(format!("target/{}/release/{file}.wasm", g.target));
     let dest = dir().join(format!("{}.wasm", g.name));
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
     std::fs::copy(&built, &dest).map_err(|e| format!("copying {}: {e}", built.display()))?;
     Ok(dest)
 }

@@ -207,16 +207,17 @@ fn capture(cmd: &mut Command, env: &'static str, lines: &mut Vec<Line>) -> Resul
 /// The threaded `std` guests (`guests/threads-std`, Fail and Signal), built
 /// with nightly's `-Z build-std=std,panic_abort` and atomics in every crate
 /// (std included, through `RUSTFLAGS`), into their own target directory
-/// (`target/threads-std`; a cold build takes ~25 s on 2 cores). Installs
+/// (`target/threads-std`; a cold build takes ~25 s on 2 cores), copied to
+/// `target/guests/threads/std-{fail,signal}.wasm`. Installs
 /// nightly's `rust-src` when missing. Returns the paths.
 pub fn build_threads_std() -> Result<Vec<std::path::PathBuf>> {
     tools::ensure_miri()?;
-    std::fs::create_dir_all(guests::dir()).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(guests::dir().join("threads")).map_err(|e| e.to_string())?;
     let target_dir = root().join("target/threads-std");
     let mut out = Vec::new();
     for (name, features, link) in [
-        ("threads-std-fail", "", guests::THREADS_FAIL_LINK),
-        ("threads-std-signal", "signal", guests::THREADS_SIGNAL_LINK),
+        ("threads/std-fail", "", guests::THREADS_FAIL_LINK),
+        ("threads/std-signal", "signal", guests::THREADS_SIGNAL_LINK),
     ] {
         let mut cmd = crate::nightly_cargo(&[
             "rustc",

@@ -5,7 +5,7 @@
 //! `cargo xtask build-guests` builds it for `wasm32-unknown-unknown` with
 //! `+atomics,+bulk-memory` and `--shared-memory --import-memory
 //! --max-memory=N` (see `xtask/src/guests.rs`) to
-//! `target/guests/threads-nostd-{fail,signal,notify}.wasm`;
+//! `target/guests/threads/nostd-{fail,signal,notify}.wasm`;
 //! `js/test/guests/threads.test.mjs` runs it in Node `worker_threads`. On the
 //! host (clippy, tests) it is an ordinary `std` library.
 //!

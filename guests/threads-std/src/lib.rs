@@ -5,7 +5,7 @@
 //! and linked with `--shared-memory --import-memory --max-memory=N`; std's
 //! thread-locals (the `HashMap` hasher keys) need each thread's
 //! `__wasm_init_tls`. `cargo xtask stress` builds it (`xtask/src/stress.rs`)
-//! to `target/guests/threads-std-{fail,signal}.wasm`.
+//! to `target/guests/threads/std-{fail,signal}.wasm`.
 //!
 //! Exports `work(slot, seed, ops)`, `give(slot, size)`, `take(slot, ptr,
 //! size)` and `counted(slot, what)`, used as in `guests/threads-nostd`.

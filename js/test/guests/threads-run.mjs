@@ -10,7 +10,7 @@ import { attach, instantiateShared, threadBlocks } from '../../nogrow.mjs';
 
 const dir = process.env.THREADS_GUESTS_DIR
   ? new URL(`file://${process.env.THREADS_GUESTS_DIR.replace(/\/?$/, '/')}`)
-  : new URL('../../../target/guests/', import.meta.url);
+  : new URL('../../../target/guests/threads/', import.meta.url);
 export const OPS = Number(process.env.THREADS_OPS ?? 250000); // per worker, with 4 workers
 const workerUrl = new URL('./threads-worker.mjs', import.meta.url);
 export const PAGE = 65536;

@@ -31,7 +31,7 @@ for (const workers of [2, 4]) {
   const opsPerWorker = workers === 4 ? OPS : Math.ceil(OPS / 4);
 
   test(`std, Fail, ${workers} workers: collections in every thread, TLS per instance, memory never grows`, async (t) => {
-    const r = await run('threads-std-fail', 'fail', { workers, opsPerWorker, giveEach: 16, giveMax: 4096 });
+    const r = await run('std-fail', 'fail', { workers, opsPerWorker, giveEach: 16, giveMax: 4096 });
     assert.ok(r.main.thread.tls > 0 && r.main.thread.tlsBytes > 0, 'the main instance got a TLS block');
     const after = check(r);
     assert.equal(r.memory.buffer.byteLength, r.bytesBefore);
@@ -40,7 +40,7 @@ for (const workers of [2, 4]) {
   });
 
   test(`std, Signal, ${workers} workers: growth seen by every worker's shared-mode views`, async (t) => {
-    const r = await run('threads-std-signal', 'signal', { workers, opsPerWorker, giveEach: 12, giveMax: 64 << 10 });
+    const r = await run('std-signal', 'signal', { workers, opsPerWorker, giveEach: 12, giveMax: 64 << 10 });
     const after = check(r);
     assert.ok(after.growths >= 1);
     assert.equal(after.generation, after.growths);
