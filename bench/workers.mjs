@@ -4,7 +4,9 @@
 // 4 Node worker_threads at once on one shared WebAssembly.Memory, each worker
 // with its own instance of the threaded guest (bench/threads-guest) and its
 // own stack (js/nogrow.mjs's instantiateShared/threadBlocks). Peers: nogrow
-// Fail and bare TalcLock<spin, Claim> over the same 32 MiB static arena.
+// Fail and bare TalcLock<spin, Claim> over the same 32 MiB static arena, and
+// std's dlmalloc (built with nightly -Z build-std; left out, with a note,
+// when that toolchain is missing), which grows memory up to the same 40 MiB.
 // Usually run through `cargo xtask bench --workers`; prints a Markdown table.
 //
 //   node bench/workers.mjs [--smoke] [--reps N] [--no-build] [--json FILE]
@@ -17,7 +19,7 @@
 // time from the first start to the last end. Medians over the repetitions.
 
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -41,30 +43,55 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIR = `${ROOT}target/bench/threads`;
 const MEMORY_BYTES = 40 << 20; // 32 MiB arena + statics, stacks' room (initial = maximum)
 const PEERS = [
-  { name: 'nogrow-fail', label: 'nogrow Fail', feature: 'nogrow-fail' },
-  { name: 'talc-lock', label: 'TalcLock<spin, Claim>', feature: 'talc-lock' },
+  { name: 'nogrow-fail', label: 'nogrow Fail', feature: 'nogrow-fail', fixed: true },
+  { name: 'talc-lock', label: 'TalcLock<spin, Claim>', feature: 'talc-lock', fixed: true },
+  // std's allocator needs std built with atomics: nightly and rust-src. It
+  // grows memory from a 4 MiB start up to the same 40 MiB.
+  { name: 'std-dlmalloc', label: "std's dlmalloc", feature: 'std-dlmalloc', fixed: false, nightly: true },
 ];
 const WORKERS = [1, 2, 4];
 const OPS = opt.smoke ? 20_000 : 2_000_000; // per worker
 const REPS = Number(opt.reps ?? (opt.smoke ? 1 : 7));
 const PAGE = 65536;
 
+const STD_INITIAL_BYTES = 4 << 20;
 const LINK = [
-  '--shared-memory', '--import-memory',
-  `--initial-memory=${MEMORY_BYTES}`, `--max-memory=${MEMORY_BYTES}`,
+  '--shared-memory', '--import-memory', `--max-memory=${MEMORY_BYTES}`,
   '--export=__wasm_init_tls', '--export=__tls_size', '--export=__tls_align', '--export=__tls_base',
   '--export=__stack_pointer',
 ];
 
+const RUSTC = '-Ctarget-feature=+atomics,+bulk-memory';
+
+/** Builds `peer` into target/bench/threads/{name}.wasm; false if its toolchain is missing. */
 function build(peer) {
   const target = `${DIR}/build/${peer.name}`;
-  execFileSync('cargo', [
-    'rustc', '--quiet', '--release', '--target', 'wasm32-unknown-unknown', '--lib', '--crate-type', 'cdylib',
-    '--features', peer.feature, '--',
-    '-Ctarget-feature=+atomics,+bulk-memory', ...LINK.map((a) => `-Clink-arg=${a}`),
-  ], { cwd: `${ROOT}bench/threads-guest`, env: { ...process.env, CARGO_TARGET_DIR: target }, stdio: 'inherit' });
+  const initial = peer.fixed ? MEMORY_BYTES : STD_INITIAL_BYTES;
+  const link = [...LINK, `--initial-memory=${initial}`].map((a) => `-Clink-arg=${a}`);
+  const common = ['rustc', '--quiet', '--release', '--target', 'wasm32-unknown-unknown'];
+  const tail = ['--lib', '--crate-type', 'cdylib', '--features', peer.feature, '--'];
+  const env = { ...process.env, CARGO_TARGET_DIR: target };
+  const [cmd, args] = peer.nightly
+    // std itself gets the atomics through RUSTFLAGS (build-std compiles it).
+    ? ['rustup', ['run', 'nightly', 'cargo', ...common, '-Z', 'build-std=std,panic_abort', ...tail, ...link]]
+    : ['cargo', [...common, ...tail, RUSTC, ...link]];
+  if (peer.nightly) {
+    env.RUSTFLAGS = RUSTC;
+    for (const v of ['CARGO', 'RUSTC', 'RUSTDOC', 'RUSTUP_TOOLCHAIN', 'RUSTC_WRAPPER']) delete env[v];
+  }
+  try {
+    // A fresh machine may lack nightly's rust-src (a no-op when present).
+    if (peer.nightly) execFileSync('rustup', ['component', 'add', 'rust-src', '--toolchain', 'nightly'], { stdio: 'ignore' });
+    execFileSync(cmd, args, { cwd: `${ROOT}bench/threads-guest`, env, stdio: 'inherit' });
+  } catch (e) {
+    if (!peer.nightly) throw e;
+    console.error(`${peer.label}: not built (${e.message.split('\n')[0]}); it needs nightly with rust-src ` +
+      '(rustup component add rust-src --toolchain nightly)');
+    return false;
+  }
   mkdirSync(DIR, { recursive: true });
   copyFileSync(`${target}/wasm32-unknown-unknown/release/bench_threads_guest.wasm`, `${DIR}/${peer.name}.wasm`);
+  return true;
 }
 
 function startWorker(data) {
@@ -79,7 +106,8 @@ function startWorker(data) {
 
 /** One run: `workers` threads of `peer` at once. */
 async function run(peer, module, workers, rep) {
-  const memory = new WebAssembly.Memory({ initial: MEMORY_BYTES / PAGE, maximum: MEMORY_BYTES / PAGE, shared: true });
+  const initial = (peer.fixed ? MEMORY_BYTES : STD_INITIAL_BYTES) / PAGE;
+  const memory = new WebAssembly.Memory({ initial, maximum: MEMORY_BYTES / PAGE, shared: true });
   const main = await instantiateShared(module, { memory });
   const threads = Array.from({ length: workers }, () => threadBlocks(main.exports, { stackBytes: 128 << 10 }));
   const nv = peer.name.startsWith('nogrow') ? attach(main.exports, { memory }) : null;
@@ -101,12 +129,15 @@ async function run(peer, module, workers, rep) {
       throw new Error(`${peer.name}, ${workers} workers: state block ${JSON.stringify({ before, after })}`);
     }
   }
-  if (memory.buffer.byteLength !== MEMORY_BYTES) throw new Error(`${peer.name}: memory changed size`);
+  if (peer.fixed && memory.buffer.byteLength !== MEMORY_BYTES) throw new Error(`${peer.name}: memory changed size`);
   const wall = Math.max(...reports.map((r) => r.end)) - Math.min(...reports.map((r) => r.start));
   const perWorker = reports.map((r) => OPS / ((r.end - r.start) / 1000));
   // How much of the run had every worker going at once (1: all the time).
   const together = Math.max(0, Math.min(...reports.map((r) => r.end)) - Math.max(...reports.map((r) => r.start)));
-  return { total: (OPS * workers) / (wall / 1000), perWorker: median(perWorker), overlap: together / wall };
+  return {
+    total: (OPS * workers) / (wall / 1000), perWorker: median(perWorker), overlap: together / wall,
+    memoryBytes: memory.buffer.byteLength,
+  };
 }
 
 function median(xs) {
@@ -116,13 +147,13 @@ function median(xs) {
 
 const fmt = (x) => `${(x / 1e6).toFixed(1)} M`;
 
-if (!opt['no-build']) for (const p of PEERS) build(p);
-const modules = new Map(PEERS.map((p) => [p.name, new WebAssembly.Module(readFileSync(`${DIR}/${p.name}.wasm`))]));
+const peers = PEERS.filter((p) => (opt['no-build'] ? existsSync(`${DIR}/${p.name}.wasm`) : build(p)));
+const modules = new Map(peers.map((p) => [p.name, new WebAssembly.Module(readFileSync(`${DIR}/${p.name}.wasm`))]));
 
 const samples = {}; // samples[peer][workers] = [{ total, perWorker }]
 for (let rep = 0; rep < REPS; rep++) {
   for (const workers of WORKERS) {
-    const order = rep % 2 ? [...PEERS].reverse() : PEERS;
+    const order = rep % 2 ? [...peers].reverse() : peers;
     for (const p of order) {
       const r = await run(p, modules.get(p.name), workers, rep);
       ((samples[p.name] ??= {})[workers] ??= []).push(r);
@@ -132,7 +163,7 @@ for (let rep = 0; rep < REPS; rep++) {
 }
 
 const result = { ops: OPS, reps: REPS, cores: availableParallelism(), node: process.version, peers: {} };
-for (const p of PEERS) {
+for (const p of peers) {
   result.peers[p.name] = {};
   for (const w of WORKERS) {
     const s = samples[p.name][w];
@@ -141,6 +172,7 @@ for (const p of PEERS) {
       total: median(totals), totalMin: Math.min(...totals), totalMax: Math.max(...totals),
       perWorker: median(s.map((x) => x.perWorker)),
       overlap: median(s.map((x) => x.overlap)),
+      memoryBytes: Math.max(...s.map((x) => x.memoryBytes)),
     };
   }
 }
@@ -151,7 +183,7 @@ lines.push(`Random actions on one shared memory, Node ${process.version} worker_
 lines.push('');
 lines.push('| allocator | workers | total actions/s (min–max) | per worker | per worker vs 1 worker | all workers running |');
 lines.push('|---|---:|---:|---:|---:|---:|');
-for (const p of PEERS) {
+for (const p of peers) {
   const one = result.peers[p.name][1].perWorker;
   for (const w of WORKERS) {
     const r = result.peers[p.name][w];
@@ -159,14 +191,18 @@ for (const p of PEERS) {
   }
 }
 lines.push('');
-lines.push('| workers | nogrow Fail / TalcLock (total) |');
-lines.push('|---:|---:|');
+const others = peers.filter((p) => p.name !== 'nogrow-fail');
+lines.push(`| workers | ${others.map((p) => `nogrow Fail / ${p.label} (total)`).join(' | ')} |`);
+lines.push(`|---:|${others.map(() => '---:|').join('')}`);
 for (const w of WORKERS) {
-  const ratio = result.peers['nogrow-fail'][w].total / result.peers['talc-lock'][w].total;
-  lines.push(`| ${w} | ${ratio.toFixed(2)}× |`);
+  const ratios = others.map((p) => (result.peers['nogrow-fail'][w].total / result.peers[p.name][w].total).toFixed(2) + '×');
+  lines.push(`| ${w} | ${ratios.join(' | ')} |`);
 }
 lines.push('');
-lines.push("std's allocator (dlmalloc): not measured. It needs a std built with atomics (nightly " +
-  '`-Z build-std`); guests/threads-std is such a build, but it installs nogrow as its global allocator.');
+for (const p of peers.filter((q) => !q.fixed)) {
+  const grown = WORKERS.map((w) => `${w}: ${result.peers[p.name][w].memoryBytes / PAGE}`).join(', ');
+  lines.push(`${p.label} grew memory from ${STD_INITIAL_BYTES / PAGE} pages to (workers: pages) ${grown}.`);
+}
+if (!peers.some((p) => p.name === 'std-dlmalloc')) lines.push("std's dlmalloc: not measured (no nightly with rust-src).");
 console.log(lines.join('\n'));
 if (opt.json) writeFileSync(opt.json, JSON.stringify(result, null, 2));

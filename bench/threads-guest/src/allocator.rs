@@ -9,7 +9,6 @@ mod chosen {
 // ---- bare TalcLock<spin, Claim> over the same arena -------------------------
 #[cfg(feature = "talc-lock")]
 mod chosen {
-    use core::alloc::{GlobalAlloc, Layout};
     use core::mem::MaybeUninit;
 
     type Lock = talc::sync::TalcLock<
@@ -25,9 +24,20 @@ mod chosen {
         // SAFETY: `ARENA` is named nowhere else: the allocator owns it.
         talc::sync::TalcLock::new(unsafe { talc::source::Claim::array(&raw mut ARENA) })
     };
+}
 
-    /// C `aligned_alloc` for the host (thread stacks): the block is preceded
-    /// by its total size and alignment, so `free` needs only the pointer.
+// ---- std's own allocator: no #[global_allocator] ---------------------------
+#[cfg(feature = "std-dlmalloc")]
+mod chosen {}
+
+/// C `aligned_alloc`/`free` for the host (each thread's stack and TLS block)
+/// in the peers without nogrow's `c-malloc`: a block is preceded by its total
+/// size and alignment, so `free` needs only the pointer.
+#[cfg(any(feature = "talc-lock", feature = "std-dlmalloc"))]
+mod c_abi {
+    use alloc::alloc::{Layout, alloc, dealloc};
+
+    /// Allocates `size` bytes aligned to `align` (at least 8); null on failure.
     #[unsafe(no_mangle)]
     pub extern "C" fn aligned_alloc(align: usize, size: usize) -> *mut u8 {
         let align = align.max(8);
@@ -38,20 +48,20 @@ mod chosen {
             return core::ptr::null_mut();
         };
         // SAFETY: `total >= 8`.
-        let base = unsafe { ALLOC.alloc(layout) };
+        let base = unsafe { alloc(layout) };
         if base.is_null() {
             return base;
         }
         let user = base.wrapping_add(align);
-        // SAFETY: `align >= 8` bytes precede `user` inside the block, and
-        // `user - 8` is aligned to 4.
+        // SAFETY: `align >= 8` bytes of the block precede `user`, which is
+        // aligned to at least 8.
         unsafe { user.cast::<usize>().sub(2).write(total) };
         // SAFETY: as above.
         unsafe { user.cast::<usize>().sub(1).write(align) };
         user
     }
 
-    /// C `free` for blocks from [`aligned_alloc`].
+    /// Frees a block from [`aligned_alloc`].
     ///
     /// # Safety
     ///
@@ -68,9 +78,10 @@ mod chosen {
                 ptr.cast::<usize>().sub(1).read(),
             )
         };
-        // SAFETY: the block starts `align` bytes before `ptr`, with this layout.
+        // SAFETY: the block starts `align` bytes before `ptr`, with this
+        // layout (checked when it was allocated).
         unsafe {
-            ALLOC.dealloc(
+            dealloc(
                 ptr.wrapping_sub(align),
                 Layout::from_size_align_unchecked(total, align),
             )

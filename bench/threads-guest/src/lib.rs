@@ -4,14 +4,16 @@
 //!
 //! Built by `bench/workers.mjs` for `wasm32-unknown-unknown` with
 //! `+atomics,+bulk-memory` and `--shared-memory --import-memory`, once per
-//! allocator feature: `nogrow-fail` (nogrow's Fail policy) or `talc-lock`
-//! (bare `TalcLock<spin, Claim>` over the same static arena).
+//! allocator feature: `nogrow-fail` (nogrow's Fail policy), `talc-lock`
+//! (bare `TalcLock<spin, Claim>` over the same static arena) or
+//! `std-dlmalloc` (std's own allocator; this one is a `std` crate and needs
+//! `std` built with atomics: nightly `-Z build-std=std,panic_abort`).
 //!
 //! Export: `ra(slot, ops, seed)` returns the number of failed allocations.
 //! Live blocks are tracked in a static table per slot, never in memory from
 //! the allocator under test.
 
-#![no_std]
+#![cfg_attr(not(feature = "std-dlmalloc"), no_std)]
 
 extern crate alloc;
 
@@ -148,7 +150,7 @@ pub extern "C" fn ra(slot: u32, ops: u32, seed: u32) -> u32 {
 }
 
 /// A `no_std` guest has no panic handler of its own: a panic traps.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "std-dlmalloc")))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
