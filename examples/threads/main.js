@@ -24,7 +24,7 @@ function runWorker(data) {
 }
 
 async function run(policy, { opsPerWorker, giveEach, giveMax }) {
-  const module = await WebAssembly.compileStreaming(fetch(`../../target/guests/threads-nostd-${policy}.wasm`));
+  const module = await WebAssembly.compileStreaming(fetch(`../../target/guests/threads/nostd-${policy}.wasm`));
   const memory = new WebAssembly.Memory({ ...MEMORY[policy], shared: true });
   const main = await instantiateShared(module, { memory });
   const nv = attach(main.exports, { memory });
