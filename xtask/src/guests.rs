@@ -204,6 +204,14 @@ pub const GUESTS: &[Guest] = &[
         ..Guest::CDYLIB
     },
     Guest {
+        name: "threads/nostd-reserve",
+        package: "guest-threads-nostd",
+        features: "reserve",
+        link_args: THREADS_RESERVE_LINK,
+        rustc_args: THREADS_RUSTC,
+        ..Guest::CDYLIB
+    },
+    Guest {
         name: "threads/nostd-signal",
         package: "guest-threads-nostd",
         features: "signal",
@@ -248,6 +256,10 @@ macro_rules! threads_link {
 /// Fail: 8 MiB of memory, fixed (initial = maximum).
 pub const THREADS_FAIL_LINK: &[&str] =
     threads_link!("--initial-memory=8388608", "--max-memory=8388608");
+/// Reserve: 2 MiB at first; the maximum leaves room for the guest's
+/// 80-page (5 MiB) reserve and no more.
+pub const THREADS_RESERVE_LINK: &[&str] =
+    threads_link!("--initial-memory=2097152", "--max-memory=7340032");
 /// Signal: 3 MiB at first, up to 64 MiB.
 pub const THREADS_SIGNAL_LINK: &[&str] =
     threads_link!("--initial-memory=3145728", "--max-memory=67108864");

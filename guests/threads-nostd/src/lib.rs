@@ -5,7 +5,7 @@
 //! `cargo xtask build-guests` builds it for `wasm32-unknown-unknown` with
 //! `+atomics,+bulk-memory` and `--shared-memory --import-memory
 //! --max-memory=N` (see `xtask/src/guests.rs`) to
-//! `target/guests/threads/nostd-{fail,signal,notify}.wasm`;
+//! `target/guests/threads/nostd-{fail,reserve,signal,notify}.wasm`;
 //! `js/test/guests/threads.test.mjs` runs it in Node `worker_threads`. On the
 //! host (clippy, tests) it is an ordinary `std` library.
 //!
@@ -26,8 +26,10 @@ extern crate alloc;
 use alloc::{boxed::Box, vec::Vec};
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
-#[cfg(not(feature = "signal"))]
+#[cfg(not(any(feature = "reserve", feature = "signal")))]
 nogrow::install!(arena: 4 << 20, policy: Fail);
+#[cfg(all(feature = "reserve", not(feature = "signal")))]
+nogrow::install!(arena: 256 << 10, policy: Reserve::pages(80)); // + 5 MiB, once
 #[cfg(feature = "signal")]
 nogrow::install!(arena: 1 << 20, policy: Signal::new().step_pages(16));
 

@@ -21,9 +21,11 @@ export function load(name) {
   return modules.get(name);
 }
 
-// The linker flags of xtask/src/guests.rs: Fail 8 MiB fixed; Signal 3 MiB, up to 64 MiB.
+// The linker flags of xtask/src/guests.rs: Fail 8 MiB fixed; Reserve 2 MiB,
+// up to 7 MiB (room for its 80-page reserve); Signal 3 MiB, up to 64 MiB.
 export const MEMORY = {
   fail: { initial: 128, maximum: 128 },
+  reserve: { initial: 32, maximum: 112 },
   signal: { initial: 48, maximum: 1024 },
   notify: { initial: 48, maximum: 1024 },
 };
@@ -60,6 +62,10 @@ export async function run(name, policy, { workers, opsPerWorker, giveEach, giveM
   const notify = policy === 'notify';
   const imports = notify ? { nogrow: { memory_grown() { mainHook++; } } } : {};
   const main = await instantiateShared(module, { memory, imports });
+  // Reserve: the one growth, before the first allocation (the thread blocks
+  // below) and before any worker runs.
+  const reserved = policy === 'reserve' ? main.exports.nogrow_reserve(0) : null;
+  const bytesAfterReserve = memory.buffer.byteLength;
   const nv = attach(main.exports, { memory });
   const threads = Array.from({ length: workers }, () => threadBlocks(main.exports, { stackBytes: 128 << 10 }));
   const before = nv.stats();
@@ -72,12 +78,12 @@ export async function run(name, policy, { workers, opsPerWorker, giveEach, giveM
     threads.map((thread, i) =>
       runWorker({
         module, memory, thread, notify, task: 'work',
-        slot: i, seed: 0x9e37 + i * 101, workers,
+        slot: i, seed: 0x9e37 + i * 101, workers, reserveAgain: policy === 'reserve',
         rounds, opsPerRound: Math.ceil(opsPerWorker / rounds), giveEach, giveMax,
         outbox: rings[i], inbox: rings[(i + workers - 1) % workers], done,
       }),
     ),
   );
   const ms = performance.now() - started;
-  return { module, memory, main, nv, before, bytesBefore, reports, ms, mainHook: () => mainHook };
+  return { module, memory, main, nv, reserved, bytesAfterReserve, before, bytesBefore, reports, ms, mainHook: () => mainHook };
 }

@@ -85,6 +85,8 @@ if (d.task === 'oom') {
   Atomics.add(done, 1, 1);
   Atomics.notify(done, 1);
   while (Atomics.load(done, 1) < d.workers) Atomics.wait(done, 1, Atomics.load(done, 1), 10);
+  // Reserve: a second reserve, from a worker, after the main thread's.
+  const reserveAgain = d.reserveAgain ? e.nogrow_reserve(0) : null;
   let violations = 0;
   let ops = 0;
   for (let round = 0; round < d.rounds; round++) {
@@ -112,6 +114,7 @@ if (d.task === 'oom') {
   checkViews();
   parentPort.postMessage({
     slot: d.slot,
+    reserveAgain,
     violations,
     handoffViolations,
     ops,

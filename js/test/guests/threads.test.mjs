@@ -41,6 +41,24 @@ for (const workers of [2, 4]) {
     t.diagnostic(`Fail, ${workers} workers: ${ops} random ops + ${r.reports.reduce((a, w) => a + w.taken, 0)} handoffs in ${r.ms.toFixed(0)} ms`);
   });
 
+  test(`Reserve, ${workers} workers: one growth before the workers start, then memory.size is constant`, async (t) => {
+    const r = await run('nostd-reserve', 'reserve', { workers, opsPerWorker, giveEach: 16, giveMax: 4096 });
+    assert.equal(r.reserved, 0, 'the main thread\'s nogrow_reserve(0) reserved');
+    const { after, ops } = checkCounts(r);
+    assert.equal(r.bytesAfterReserve, MEMORY.reserve.maximum * PAGE, 'the reserve grew memory to the module maximum, before any allocation');
+    assert.equal(r.bytesBefore, r.bytesAfterReserve, 'the thread blocks came from the reserved heap');
+    assert.equal(r.memory.buffer.byteLength, r.bytesBefore, 'memory.size is constant after the reserve');
+    assert.equal(after.pages * PAGE, r.bytesBefore);
+    assert.equal(after.growths, 1, 'the reserve is the one growth');
+    assert.equal(after.generation, 1);
+    for (const w of r.reports) {
+      assert.equal(w.reserveAgain, -2, `worker ${w.slot}: a second reserve is refused (already reserved)`);
+      assert.deepEqual(w.lengthsSeen, [r.bytesBefore], `worker ${w.slot}: one view length`);
+      assert.equal(w.generation, 1);
+    }
+    t.diagnostic(`Reserve, ${workers} workers: ${ops} random ops + ${r.reports.reduce((a, w) => a + w.taken, 0)} handoffs, ${MEMORY.reserve.initial} -> ${after.pages} pages before the workers, in ${r.ms.toFixed(0)} ms`);
+  });
+
   for (const policy of ['signal', 'notify']) {
     test(`Signal${policy === 'notify' ? ' + host hook' : ''}, ${workers} workers: every worker's shared-mode views see growth at their next read`, async (t) => {
       // Blocks of up to 64 KiB in flight between workers outgrow the 1 MiB arena.
