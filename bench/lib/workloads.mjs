@@ -11,6 +11,7 @@ export const PEERS = [
   { name: 'lol_alloc', label: 'lol_alloc FreeList' },
   { name: 'wee_alloc', label: 'wee_alloc ⚠ unmaintained' },
   { name: 'rlsf', label: 'rlsf GlobalTlsf' },
+  { name: 'wasmalloc', label: 'wasmalloc WasmAlloc' },
   { name: 'bump', label: 'bump (never frees)' },
   { name: 'nogrow-fail', label: 'nogrow Fail' },
   { name: 'nogrow-reserve', label: 'nogrow Reserve' },

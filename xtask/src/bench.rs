@@ -52,6 +52,10 @@ pub const PEERS: &[Peer] = &[
         feature: "rlsf",
     },
     Peer {
+        name: "wasmalloc",
+        feature: "wasmalloc",
+    },
+    Peer {
         name: "bump",
         feature: "bump",
     },

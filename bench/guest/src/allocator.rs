@@ -8,6 +8,7 @@
     feature = "lol",
     feature = "wee",
     feature = "rlsf",
+    feature = "wasmalloc",
     feature = "bump",
     feature = "none",
     feature = "nogrow-fail",
@@ -93,6 +94,17 @@ mod chosen {
 
     #[global_allocator]
     static ALLOC: rlsf::GlobalTlsf = rlsf::GlobalTlsf::new();
+}
+
+// ---- wasmalloc WasmAlloc: mimalloc-style size classes (grows) --------------
+#[cfg(feature = "wasmalloc")]
+mod chosen {
+    pub const STATIC_ARENA: usize = 0;
+    pub const GROWS: bool = true;
+
+    #[cfg(target_arch = "wasm32")]
+    #[global_allocator]
+    static ALLOC: wasmalloc::WasmAlloc = wasmalloc::WasmAlloc::new();
 }
 
 // ---- bump over the static arena: never frees (the speed ceiling) -----------
