@@ -14,6 +14,7 @@
 #![cfg_attr(not(feature = "size"), allow(clippy::missing_safety_doc))]
 
 mod allocator;
+mod random;
 #[cfg(feature = "size")]
 mod size;
 #[cfg(not(feature = "size"))]

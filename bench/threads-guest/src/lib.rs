@@ -27,54 +27,11 @@ pub const ARENA_BYTES: usize = 32 << 20;
 /// Threads that can run at once (one table each).
 const SLOTS: usize = 8;
 
-/// xorshift64: the same generator as `bench/guest`.
-struct Rng(u64);
+// The same random stream and live-block record as `bench/guest`.
+#[path = "../../guest/src/random.rs"]
+mod random;
 
-impl Rng {
-    fn new(seed: u32) -> Self {
-        Self(0x9E37_79B9_7F4A_7C15 ^ u64::from(seed).wrapping_mul(0xA076_1D64_78BD_642F) | 1)
-    }
-
-    #[inline(always)]
-    fn next(&mut self) -> u32 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        (x >> 32) as u32
-    }
-
-    #[inline(always)]
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + ((u64::from(self.next()) * (hi - lo) as u64) >> 32) as usize
-    }
-
-    #[inline(always)]
-    fn size(&mut self, max: usize) -> usize {
-        let cap = self.range(16, max);
-        self.range(4, cap)
-    }
-
-    #[inline(always)]
-    fn align(&mut self) -> usize {
-        let tz = (self.next() as u16).trailing_zeros() / 2;
-        8 << tz.min(6)
-    }
-}
-
-#[derive(Clone, Copy)]
-struct Block {
-    ptr: *mut u8,
-    size: usize,
-    align: usize,
-}
-
-const NONE: Block = Block {
-    ptr: core::ptr::null_mut(),
-    size: 0,
-    align: 0,
-};
+use random::{Block, NONE, Rng};
 
 const LIVE_MIN: usize = 50;
 const LIVE_MAX: usize = 2000;
