@@ -7,45 +7,10 @@
 // SKIPPED (loudly). Needs `cargo xtask build-guests` first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { serve } from '../../examples/serve.mjs';
+import { missingChromium, runPage } from './chromium.mjs';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 const PAGE = 65536;
 const WORKERS = 2;
-
-async function runPage() {
-  const { chromium } = await import('playwright-core');
-  const { server, url } = await serve();
-  const userDataDir = mkdtempSync(join(tmpdir(), 'nogrow-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
-  });
-  try {
-    const page = context.pages()[0] ?? (await context.newPage());
-    const logs = [];
-    page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-    page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-    await page.goto(`${url}/examples/threads/index.html`);
-    await page.waitForFunction(() => document.documentElement.dataset.done === '1', null, { timeout: 120_000 });
-    const results = await page.evaluate(() => window.threadResults);
-    const isolated = await page.evaluate(() => globalThis.crossOriginIsolated);
-    const version = context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent));
-    return { results, isolated, logs, version };
-  } finally {
-    await context.close();
-    server.close();
-    rmSync(userDataDir, { recursive: true, force: true });
-  }
-}
 
 /** The checks both policies share; returns the sums. */
 function checkRun(r) {
@@ -68,12 +33,12 @@ function checkRun(r) {
   return { ops: sum('ops'), taken: sum('taken') };
 }
 
-if (!existsSync(CHROMIUM)) {
-  const why = `no Chromium at ${CHROMIUM} (install it: apt-get install chromium, or set CHROMIUM=/path)`;
+const why = missingChromium();
+if (why !== null) {
   console.error(`\n*** SKIPPED: browser threads test: ${why} ***\n`);
   test('browser threads: Web Workers on one shared memory in headless Chromium', { skip: `SKIPPED: ${why}` }, () => {});
 } else {
-  const page = await runPage();
+  const page = await runPage('/examples/threads/index.html', 'threadResults', 120_000);
   const { results } = page;
 
   test('browser threads: the page is cross-origin isolated and ran to completion', () => {

@@ -6,54 +6,20 @@
 // it the test is SKIPPED (loudly). Needs `cargo xtask build-guests` first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { serve } from '../../examples/serve.mjs';
+import { missingChromium, runPage } from './chromium.mjs';
 import { GREETING } from '../../examples/greet.mjs';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 // Node 20's V8 says "on a detached ArrayBuffer"; Chromium 156's V8 says "on a
 // detached or out-of-bounds ArrayBuffer".
 const DETACHED = /^Cannot perform %TypedArray%\.prototype\.slice on a detached (or out-of-bounds )?ArrayBuffer$/;
 const NOGROW = ['greet-fail', 'greet-reserve', 'greet-reserve-link', 'greet-signal'];
 
-async function runPage() {
-  const { chromium } = await import('playwright-core');
-  const { server, url } = await serve();
-  const userDataDir = mkdtempSync(join(tmpdir(), 'nogrow-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: FLAGS,
-  });
-  try {
-    const page = context.pages()[0] ?? (await context.newPage());
-    const logs = [];
-    page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
-    page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
-    await page.goto(`${url}/examples/index.html`);
-    await page.waitForFunction(() => document.documentElement.dataset.done === '1', null, { timeout: 60_000 });
-    const results = await page.evaluate(() => window.nogrowResults);
-    const version = context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent));
-    return { results, logs, version };
-  } finally {
-    await context.close();
-    server.close();
-    rmSync(userDataDir, { recursive: true, force: true });
-  }
-}
-
-if (!existsSync(CHROMIUM)) {
-  const why = `no Chromium at ${CHROMIUM} (install it: apt-get install chromium, or set CHROMIUM=/path)`;
+const why = missingChromium();
+if (why !== null) {
   console.error(`\n*** SKIPPED: browser test: ${why} ***\n`);
   test('browser: the example page in headless Chromium', { skip: `SKIPPED: ${why}` }, () => {});
 } else {
-  const page = await runPage();
+  const page = await runPage('/examples/index.html', 'nogrowResults', 60_000);
   const { results } = page;
   const row = (list, name) => list.find((r) => r.guest === name);
 
