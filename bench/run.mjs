@@ -17,13 +17,14 @@
 // This file parses the arguments and picks the role: a child process measuring
 // one thing (lib/child.mjs), the parent running them all (lib/parent.mjs), or
 // a re-print of saved results (lib/report.mjs, lib/plot.mjs). What is measured
-// is listed in lib/workloads.mjs.
+// is listed in lib/workloads.mjs; the real workloads' host side (input, result
+// checks) is lib/real.mjs.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { childEfficiency, childJs, childTimed } from './lib/child.mjs';
+import { childCapacity, childEfficiency, childJs, childTimed } from './lib/child.mjs';
 import { runBenchmarks } from './lib/parent.mjs';
 import { svg } from './lib/plot.mjs';
 import { report } from './lib/report.mjs';
@@ -43,15 +44,19 @@ const { values: opt } = parseArgs({
     // internal: child modes
     child: { type: 'string' },
     'child-eff': { type: 'string' },
+    'child-cap': { type: 'string' },
     'child-js': { type: 'boolean', default: false },
     workload: { type: 'string' },
     ops: { type: 'string' },
     seed: { type: 'string', default: '1' },
     n: { type: 'string' },
+    input: { type: 'string' },
+    steps: { type: 'string' },
   },
 });
 
-if (opt.child) childTimed(opt.child, opt.workload, Number(opt.ops), Number(opt.seed));
+if (opt.child) childTimed(opt.child, opt.workload, Number(opt.ops), Number(opt.seed), opt.input);
+else if (opt['child-cap']) childCapacity(opt['child-cap'], opt.workload, opt.input, Number(opt.steps));
 else if (opt['child-eff']) childEfficiency(opt['child-eff'], Number(opt.n), Number(opt.seed));
 else if (opt['child-js']) await childJs(opt.dir, Number(opt.ops));
 else if (opt.report) {

@@ -5,7 +5,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { JS_VIEW_ATTACH, JS_VIEW_PEER, JS_VIEW_RAW, TARGET_MS } from './workloads.mjs';
+import { memoryLimits, withMaxPages } from './memory-max.mjs';
+import { checkResult, copyIn, readOutput, runOnce } from './real.mjs';
+import { BALLAST_STEP, JS_VIEW_ATTACH, JS_VIEW_PEER, JS_VIEW_RAW, TARGET_MS, WORKLOADS } from './workloads.mjs';
 
 const PAGE = 65536;
 /** Fresh instances timed per process (the fastest counts). */
@@ -24,18 +26,39 @@ function instantiate(module) {
 }
 
 /** Times `workload` of the module `wasm`: ns per op, PRNG-loop floor,
- * failed allocations, peak pages and the ops actually run. */
-export function childTimed(wasm, workload, maxOps, seed) {
+ * failed allocations, peak pages and the ops actually run. A real workload
+ * gets the document `input` copied in (untimed) before its timed call, and
+ * its result is checked: in full on the first measured instance, against
+ * that one's bytes on the others. A wrong result throws (the run fails). */
+export function childTimed(wasm, workload, maxOps, seed, input) {
+  const w = WORKLOADS.find((x) => x.name === workload) ?? { name: workload };
+  const doc = input ? readFileSync(input) : null;
+  const fn = w.export ?? workload;
   const module = new WebAssembly.Module(readFileSync(wasm));
+  // Untimed set-up: the document, or the workload's own (churn's 10 000
+  // live blocks), if it has one. False when the allocator had no room.
+  const prepare = (e, ops) => (doc ? copyIn(e, doc) : (e[`${workload}_setup`]?.(ops, seed), true));
+  // A real workload that runs out traps (std aborts): counted as a failure.
+  const call = (e, ops) => {
+    try {
+      return e[fn](ops, seed);
+    } catch (err) {
+      if (doc && err instanceof WebAssembly.RuntimeError) return 1;
+      throw err;
+    }
+  };
+  const exhausted = (e) => process.stdout.write(JSON.stringify({
+    ns: null, loop: null, failures: 1, pages: e.memory.buffer.byteLength / PAGE, ops: 0,
+  }));
   // Warm-up instance (JIT, code caches, the Node process itself) with a
   // twentieth of the ops; it also calibrates: slow allocators (O(n) free
   // lists) run fewer ops, so that a measured run takes at most ~TARGET_MS.
   const warm = instantiate(module);
   warm.e.bench_empty(0, seed);
   const calib = Math.max(1, Math.floor(maxOps / 20));
-  warm.e[`${workload}_setup`]?.(calib, seed);
+  if (!prepare(warm.e, calib)) return exhausted(warm.e);
   const tw = performance.now();
-  warm.e[workload](calib, seed);
+  if (call(warm.e, calib) !== 0 && doc) return exhausted(warm.e);
   const perOp = (performance.now() - tw) / calib;
   const ops = Math.max(calib, Math.min(maxOps, Math.floor(TARGET_MS / perOp)));
   // Measured instances: each starts from a fresh heap; the fastest of
@@ -44,20 +67,26 @@ export function childTimed(wasm, workload, maxOps, seed) {
   let empty = Infinity;
   let failures = 0;
   let pages = 0;
+  let first = null;
   let e;
   for (let k = 0; k < MEASURED; k++) {
     ({ e } = instantiate(module));
-    // Untimed set-up (churn's 10 000 live blocks), if the workload has one.
-    e[`${workload}_setup`]?.(ops, seed);
+    if (!prepare(e, ops)) return exhausted(e);
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
       e.bench_empty(0, seed);
       empty = Math.min(empty, performance.now() - t0);
     }
     const t0 = performance.now();
-    failures = Math.max(failures, e[workload](ops, seed));
+    const failed = call(e, ops);
     ms = Math.min(ms, performance.now() - t0);
+    failures = Math.max(failures, failed);
     pages = Math.max(pages, e.memory.buffer.byteLength / PAGE);
+    if (doc && failed === 0) {
+      const out = readOutput(e);
+      if (first == null) checkResult(w, doc, (first = out));
+      else if (!out.equals(first)) throw new Error(`${workload}: WRONG RESULT: instance ${k} differs from instance 0`);
+    }
   }
   // PRNG-loop floor, for the notes.
   const t1 = performance.now();
@@ -70,6 +99,74 @@ export function childTimed(wasm, workload, maxOps, seed) {
     pages,
     ops,
   }));
+}
+
+/** The smallest capacity in which real workload `workload` of the module
+ * `wasm` still succeeds on the document `input` (every allocation served,
+ * the result byte-identical to the checked result at full capacity), by
+ * bisection over fresh instances, at most `maxSteps` steps.
+ *
+ * Arenas (talc arena, bare TalcLock, bump, nogrow Fail/Reserve): right after
+ * instantiation (and `nogrow_reserve(0)`), before the input is copied, the
+ * guest allocates a ballast of (capacity − N) bytes and never frees it; N is
+ * searched in steps of BALLAST_STEP. Memories that grow: the module's
+ * declared maximum is rewritten, searched by whole pages; capacity =
+ * static arena + (maximum − pages at instantiation) × 64 KiB, the heap
+ * efficiency table's rule. */
+export function childCapacity(wasm, workload, input, maxSteps) {
+  const w = WORKLOADS.find((x) => x.name === workload);
+  const doc = readFileSync(input);
+  const bytes = readFileSync(wasm);
+  const base = new WebAssembly.Module(bytes);
+  const attempt = (module, ballast) => {
+    const inst = instantiate(module);
+    if (ballast > 0 && !inst.e.bench_ballast(ballast)) return { ok: false, ...inst };
+    return { ...runOnce(inst.e, w, doc), ...inst };
+  };
+  const full = attempt(base, 0);
+  const report = (x) => process.stdout.write(JSON.stringify(x));
+  if (!full.ok) return report({ exhausted: true });
+  checkResult(w, doc, full.out);
+  const same = (r) => {
+    if (r.ok && !r.out.equals(full.out)) throw new Error(`${workload}: WRONG RESULT with less memory`);
+    return r.ok;
+  };
+  const staticArena = full.e.bench_static_arena();
+  let steps = 0;
+  if (!full.e.bench_grows()) {
+    // N in steps: lo fails (no room for the input at N = 0), hi succeeds.
+    const capacity = staticArena + full.reserved;
+    let lo = 0;
+    let hi = Math.ceil(capacity / BALLAST_STEP);
+    const fits = (k) => same(attempt(base, capacity - Math.min(capacity, k * BALLAST_STEP)));
+    while (hi - lo > 1 && steps < maxSteps) {
+      const mid = (lo + hi) >> 1;
+      steps++;
+      if (fits(mid)) hi = mid;
+      else lo = mid;
+    }
+    return report({
+      method: 'ballast', bytes: Math.min(capacity, hi * BALLAST_STEP), precision: (hi - lo) * BALLAST_STEP, steps, capacity,
+    });
+  }
+  const start = (full.before + full.reserved) / PAGE;
+  const { maximum } = memoryLimits(bytes);
+  const fits = (p) => same(attempt(new WebAssembly.Module(withMaxPages(bytes, p)), 0));
+  let lo = start - 1;
+  let hi = maximum;
+  // No growth at all may do (a small document in Signal's arena).
+  steps++;
+  if (fits(start)) hi = start;
+  else lo = start;
+  while (hi - lo > 1 && steps < maxSteps) {
+    const mid = (lo + hi) >> 1;
+    steps++;
+    if (fits(mid)) hi = mid;
+    else lo = mid;
+  }
+  return report({
+    method: 'max-pages', bytes: staticArena + (hi - start) * PAGE, precision: (hi - lo) * PAGE, steps, pages: hi, start,
+  });
 }
 
 /** Heap efficiency of `n` fresh instances: bytes live at the first failure
@@ -85,7 +182,7 @@ export function childEfficiency(wasm, n, seed) {
     // that grow on demand everything up to the shared --max-memory.
     const capacity = e.bench_static_arena() + reserved + (e.bench_grows() ? max - afterReserve : 0);
     const live = e.efficiency(0, seed + k) >>> 0;
-    out.push({ live, capacity, pages: e.memory.buffer.byteLength / PAGE });
+    out.push({ live, capacity, start: afterReserve / PAGE, pages: e.memory.buffer.byteLength / PAGE });
   }
   process.stdout.write(JSON.stringify(out));
 }

@@ -3,7 +3,7 @@
 // into the results object, then prints the report and writes JSON and plot.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,18 +11,24 @@ import { gzipSync } from 'node:zlib';
 
 import { svg } from './plot.mjs';
 import { report } from './report.mjs';
-import { JS_VIEW_PEER, PEERS, WORKLOADS } from './workloads.mjs';
+import { JS_VIEW_PEER, PEERS, REAL_DATA, WORKLOADS, isReal } from './workloads.mjs';
 
 /** The repository the modules are built from. */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** A child that takes longer than this is stopped and reported as an error
+ * (an allocator whose free list is O(n) can take minutes on a real workload). */
+const CHILD_TIMEOUT_MS = 300_000;
+
 /** Runs `script` (the entry, `bench/run.mjs`) in a child mode; its JSON
- * output, or `{ error }` with the end of its stderr. */
-function spawnChild(script, dir, args) {
-  const r = spawnSync(process.execPath, ['--no-liftoff', script, '--dir', dir, ...args], {
+ * output, or `{ error }` with the end of its stderr. `flags` go to Node. */
+function spawnChild(script, dir, args, flags = ['--no-liftoff']) {
+  const r = spawnSync(process.execPath, [...flags, script, '--dir', dir, ...args], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
+    timeout: CHILD_TIMEOUT_MS,
   });
+  if (r.error?.code === 'ETIMEDOUT' || r.signal === 'SIGTERM') return { error: `timeout after ${CHILD_TIMEOUT_MS / 1000} s` };
   if (r.status !== 0) {
     return { error: (r.stderr || '').trim().split('\n').slice(-3).join(' | ') || `exit ${r.status}` };
   }
@@ -52,11 +58,17 @@ export async function runBenchmarks(opt, script) {
   const reps = Number(opt.reps ?? (smoke ? 1 : 11));
   const effN = Number(opt['eff-instances'] ?? (smoke ? 2 : 25));
   const started = Date.now();
-  const child = (args) => spawnChild(script, opt.dir, args);
+  const child = (args, flags) => spawnChild(script, opt.dir, args, flags);
   const peers = PEERS.filter((p) => existsSync(join(opt.dir, `${p.name}.wasm`)))
     .filter((p) => !opt.peers || opt.peers.split(',').includes(p.name));
-  const workloads = WORKLOADS.filter((w) => !opt.workloads || opt.workloads.split(',').includes(w.name));
+  const workloads = WORKLOADS.filter((w) => !opt.workloads || opt.workloads.split(',').includes(w.name))
+    .filter((w) => !smoke || w.smoke > 0);
   if (peers.length === 0) throw new Error(`no modules in ${opt.dir}: run \`cargo xtask bench\``);
+  // The document each real workload reads (a smoke run takes the small ones).
+  const inputOf = (w) => join(opt.dir, 'data', (smoke && w.smokeInput) || w.input);
+  for (const w of workloads.filter(isReal)) {
+    if (!existsSync(inputOf(w))) throw new Error(`${inputOf(w)} is missing: run \`cargo xtask bench\` (it unpacks the documents)`);
+  }
 
   // Timed workloads.
   const runs = {}; // runs[peer][workload] = [{ns, failures, pages}]
@@ -68,6 +80,7 @@ export async function runBenchmarks(opt, script) {
         const r = child([
           '--child', join(opt.dir, `${p.name}.wasm`), '--workload', w.name,
           '--ops', String(smoke ? w.smoke : w.ops), '--seed', String(1 + rep),
+          ...(isReal(w) ? ['--input', inputOf(w)] : []),
         ]);
         runs[p.name][w.name].push(r);
       }
@@ -82,6 +95,21 @@ export async function runBenchmarks(opt, script) {
     eff[p.name] = r;
   }
 
+  // Smallest capacity of each real workload. Speed does not matter here, so
+  // the children compile lazily with Liftoff (every trial of a memory that
+  // grows compiles a rewritten module).
+  const capacity = {};
+  for (const p of peers) {
+    capacity[p.name] = {};
+    for (const w of workloads.filter(isReal)) {
+      capacity[p.name][w.name] = child([
+        '--child-cap', join(opt.dir, `${p.name}.wasm`), '--workload', w.name,
+        '--input', inputOf(w), '--steps', String(smoke ? 3 : 32),
+      ], []);
+    }
+    process.stderr.write(`bench: smallest capacity of ${p.name} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+  }
+
   // Code size.
   const sizes = codeSizes(opt.dir, peers, !opt['no-wasm-opt']);
 
@@ -91,13 +119,20 @@ export async function runBenchmarks(opt, script) {
     for (let rep = 0; rep < (smoke ? 1 : 11); rep++) js.push(child(['--child-js', '--ops', String(smoke ? 100_000 : 20_000_000)]));
   }
 
-  const results = summarize({ peers, workloads, runs, eff, sizes, js, reps, effN, smoke, revision: rev });
+  const data = workloads.filter(isReal).map((w) => {
+    const file = (smoke && w.smokeInput) || w.input;
+    return { workload: w.name, file, bytes: statSync(inputOf(w)).size, source: REAL_DATA.find((d) => d.file === file)?.source };
+  });
+  const results = summarize({ peers, workloads, runs, eff, capacity, data, sizes, js, reps, effN, smoke, revision: rev });
   const md = report(results, smoke);
   console.log(md);
   if (opt.json) writeFileSync(opt.json, JSON.stringify(results, null, 2));
   if (opt.svg && !smoke) writeFileSync(opt.svg, svg(results));
   process.stderr.write(`bench: finished in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
-  const errors = Object.values(runs).flatMap((ws) => Object.values(ws).flat()).filter((r) => r.error);
+  const errors = [
+    ...Object.values(runs).flatMap((ws) => Object.values(ws).flat()),
+    ...Object.values(capacity).flatMap((ws) => Object.values(ws)),
+  ].filter((r) => r.error);
   if (errors.length) {
     console.error(`bench: ${errors.length} runs failed, e.g. ${errors[0].error}`);
     process.exitCode = 1;
@@ -132,7 +167,7 @@ function codeSizes(dir, peers, wasmOpt) {
 }
 
 /** The results object (what `--json` saves and `--report` reads back). */
-function summarize({ peers, workloads, runs, eff, sizes, js, reps, effN, smoke, revision }) {
+function summarize({ peers, workloads, runs, eff, capacity, data, sizes, js, reps, effN, smoke, revision }) {
   const speed = {};
   for (const p of peers) {
     speed[p.name] = {};
@@ -166,6 +201,7 @@ function summarize({ peers, workloads, runs, eff, sizes, js, reps, effN, smoke, 
       min: Math.min(...fr),
       max: Math.max(...fr),
       capacity: r[0].capacity,
+      start: r[0].start,
       pages: Math.max(...r.map((x) => x.pages)),
     };
   }
@@ -186,10 +222,14 @@ function summarize({ peers, workloads, runs, eff, sizes, js, reps, effN, smoke, 
     cores: cpus().length,
     reps,
     effInstances: effN,
-    workloads: workloads.map((w) => ({ name: w.name, label: w.label, unit: w.unit, ops: smoke ? w.smoke : w.ops })),
+    workloads: workloads.map((w) => ({
+      name: w.name, label: w.label, unit: w.unit, ops: smoke ? w.smoke : w.ops, ...(isReal(w) ? { input: (smoke && w.smokeInput) || w.input } : {}),
+    })),
     peers: peers.map(({ name, label }) => ({ name, label })),
     speed,
     efficiency,
+    capacity,
+    data,
     sizes,
     jsView,
   };

@@ -2,7 +2,9 @@
 //! today. Builds `bench/guest` once per allocator (workloads) and
 //! once more with the size probe, then runs `bench/run.mjs`, which prints the
 //! tables. `--smoke` does the same with tiny counts in seconds (part of
-//! `cargo xtask test`, so the harness cannot rot).
+//! `cargo xtask test`, so the harness cannot rot). The real workloads read
+//! AWS service models from the pinned `botocore` package, unpacked here into
+//! `target/bench/data/`.
 
 use std::{path::PathBuf, process::Command};
 
@@ -88,9 +90,47 @@ const SMOKE_PEERS: &[&str] = &[
     "none",
 ];
 
+/// The real workloads' documents: (file under `target/bench/data/`, path of
+/// the gzipped original under the pinned `botocore` package's `data/`). Must
+/// equal `REAL_DATA` in `bench/lib/workloads.mjs`.
+const DATA: &[(&str, &str)] = &[
+    ("account.json", "account/2021-02-01/service-2.json.gz"),
+    ("kms.json", "kms/2014-11-01/service-2.json.gz"),
+    ("ec2.json", "ec2/2016-11-15/service-2.json.gz"),
+];
+
 /// Where modules and results go.
 pub fn dir() -> PathBuf {
     root().join("target/bench")
+}
+
+/// Installs the pinned `botocore` (its AWS service models are the real
+/// workloads' documents) and unpacks [`DATA`] into `target/bench/data/`.
+fn unpack_data() -> Result {
+    crate::tools::ensure_python_packages()?;
+    let from = crate::tools::python_packages_dir().join("botocore/data");
+    let to = dir().join("data");
+    std::fs::create_dir_all(&to).map_err(|e| e.to_string())?;
+    for (file, gz) in DATA {
+        let dest = to.join(file);
+        if dest.exists() {
+            continue;
+        }
+        let out = Command::new("gzip")
+            .arg("-dc")
+            .arg(from.join(gz))
+            .output()
+            .map_err(|e| format!("gzip: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "gunzip {}: {}",
+                from.join(gz).display(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        std::fs::write(&dest, &out.stdout).map_err(|e| format!("{}: {e}", dest.display()))?;
+    }
+    Ok(())
 }
 
 /// `cargo xtask bench [--smoke] [extra run.mjs arguments]`; `--workers [--smoke]`:
@@ -116,6 +156,7 @@ pub fn main(args: &[String]) -> Result {
 pub fn full(extra: &[String]) -> Result {
     let peers: Vec<&Peer> = PEERS.iter().collect();
     build(&peers)?;
+    unpack_data()?;
     let mut args: Vec<String> = vec![
         "--svg".into(),
         root().join("bench/results.svg").display().to_string(),
@@ -133,6 +174,11 @@ pub fn smoke() -> Result {
         .filter(|p| SMOKE_PEERS.contains(&p.name))
         .collect();
     build(&peers)?;
+    unpack_data()?;
+    // The memory-maximum rewrite the smallest-capacity search relies on.
+    run(Command::new("node")
+        .args(["--test", "bench/lib/memory-max.test.mjs"])
+        .current_dir(root()))?;
     let listed: Vec<&str> = peers
         .iter()
         .map(|p| p.name)

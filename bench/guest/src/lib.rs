@@ -15,6 +15,8 @@
 
 mod allocator;
 mod random;
+#[cfg(not(feature = "size"))]
+mod real;
 #[cfg(feature = "size")]
 mod size;
 #[cfg(not(feature = "size"))]
@@ -23,10 +25,32 @@ mod work;
 /// Bytes of static arena for arena allocators (talc arena, bare TalcLock,
 /// bump, nogrow Fail). nogrow Reserve splits it into a half of static arena
 /// and a half reserved at start; nogrow Signal starts from 1 MiB and grows.
-pub const ARENA_BYTES: usize = 32 << 20;
+///
+/// 32 MiB unless the build sets `BENCH_ARENA_BYTES` (decimal bytes): the
+/// smallest-capacity check builds nogrow Fail with the arena a search found,
+/// to confirm that shrinking the arena with a ballast block measures the same.
+pub const ARENA_BYTES: usize = match option_env!("BENCH_ARENA_BYTES") {
+    Some(s) => parse_bytes(s),
+    None => 32 << 20,
+};
 
 /// Every module's `--max-memory` (must equal `xtask/src/bench.rs`).
-pub const MAX_MEMORY_BYTES: usize = ARENA_BYTES + (4 << 20);
+pub const MAX_MEMORY_BYTES: usize = (32 << 20) + (4 << 20);
+
+/// A decimal byte count, at compile time.
+const fn parse_bytes(s: &str) -> usize {
+    let b = s.as_bytes();
+    assert!(!b.is_empty(), "BENCH_ARENA_BYTES is empty");
+    let mut n = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        assert!(b[i].is_ascii_digit(), "BENCH_ARENA_BYTES: decimal bytes");
+        n = n * 10 + (b[i] - b'0') as usize;
+        i += 1;
+    }
+    assert!(n <= 32 << 20, "BENCH_ARENA_BYTES: at most 32 MiB");
+    n
+}
 
 /// Bytes of static arena this module's allocator owns from the start (0 for
 /// allocators that only grow memory).
