@@ -2,11 +2,13 @@
 // per workload, with a heap efficiency bar per allocator.
 
 import { ratio } from './report.mjs';
+import { isReal } from './workloads.mjs';
 
 /** The plot of results `R`, as SVG text. */
 export function svg(R) {
   const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const cols = R.workloads;
+  // The synthetic workloads (the real ones are in the report's own tables).
+  const cols = R.workloads.filter((w) => !isReal(w));
   const rows = R.peers;
   const cw = 96, ch = 26, left = 210, top = 150;
   const width = left + (cols.length + 1) * cw + 80;

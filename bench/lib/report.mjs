@@ -1,8 +1,9 @@
 // Reporting: the Markdown tables of a results object (speed, speedups,
-// memory.size, heap efficiency, code size, JS view access) and its distance
+// memory.size, heap efficiency, code size, JS view access, the real
+// workloads and their smallest capacity, the Pareto table) and its distance
 // to the performance goals nogrow is held to.
 
-import { JS_VIEW_ATTACH, JS_VIEW_RAW, TARGET_MS } from './workloads.mjs';
+import { BALLAST_STEP, JS_VIEW_ATTACH, JS_VIEW_RAW, TARGET_MS, isReal } from './workloads.mjs';
 
 /** nogrow's own policies, the rows the goals apply to. */
 const NOGROW = ['nogrow-fail', 'nogrow-reserve', 'nogrow-signal'];
@@ -16,6 +17,8 @@ const showRatio = (r) => (r == null ? '—' : Math.abs(r - 1) < 0.1 ? `≈ ${r.t
 export function report(R, smoke) {
   const L = [];
   const label = Object.fromEntries(R.peers.map((p) => [p.name, p.label]));
+  // The synthetic workloads' tables; the real ones have their own below.
+  R = { ...R, real: R.workloads.filter(isReal), workloads: R.workloads.filter((w) => !isReal(w)) };
   L.push(`# nogrow allocator benchmarks${smoke ? ' (SMOKE: tiny counts, numbers meaningless)' : ''}`);
   L.push('');
   L.push(`${R.date}, nogrow ${R.revision}, Node ${R.node}, ${R.cpu} (${R.cores} cores), ${R.reps} repetitions, fresh process per run.`);
@@ -114,8 +117,102 @@ export function report(R, smoke) {
     L.push('');
   }
 
+  L.push(...realWorkloads(R, label));
+  L.push(...pareto(R, label));
   L.push(...goals(R));
   return L.join('\n');
+}
+
+const KiB = 1024;
+const MiB = 1024 * 1024;
+/** Bytes in KiB or MiB, 3 significant digits. */
+export const showBytes = (b) => (b == null ? '—' : b < MiB ? `${(b / KiB).toPrecision(3)} KiB` : `${(b / MiB).toPrecision(3)} MiB`);
+/** A smallest-capacity result as a cell: bytes, "exhausted" or "error". */
+const capCell = (c) => (c == null ? '—' : c.error ? 'error' : c.exhausted ? 'exhausted' : showBytes(c.bytes));
+/** ms per document of a real workload: median (min), or why there is none. */
+const msCell = (s) => (s == null ? '—' : s.errors && !s.n ? 'error' : !s.n ? 'exhausted' : `${fmt(s.median / 1e6, 2)} (${fmt(s.min / 1e6, 2)})`);
+
+/** The real workloads: the documents, ms per document, smallest capacity. */
+function realWorkloads(R, label) {
+  if (!R.real.length || !R.capacity) return [];
+  const L = ['## Real workloads: serde_json and regex on AWS service models', ''];
+  for (const d of R.data ?? []) {
+    const w = R.real.find((x) => x.name === d.workload);
+    L.push(`- ${w?.label ?? d.workload}: \`${d.file}\`, ${d.bytes} bytes (${d.source ?? 'unknown source'})`);
+  }
+  L.push('', 'JSON: parse into `serde_json::Value`, serialize back with `to_string`; the result reparses (in JS) deep-equal to the document. ' +
+    'regex: compile `\\b\\w+\\b`, CamelCase identifiers, `<a href>` targets and numbers, collect every match (`Vec<&str>`, counts in `HashMap`s, a `HashSet` of links); ' +
+    'the summary equals the one JavaScript computes with the same patterns. The document is copied in through `input_alloc` (a block from the allocator under test) before the timed call.', '');
+  L.push(`### Time per document: ms, median (min)`, '');
+  L.push(`| allocator | ${R.real.map((w) => `${w.label} (ms/${w.unit})`).join(' | ')} |`);
+  L.push(`|---|${R.real.map(() => '---:').join('|')}|`);
+  for (const p of R.peers) L.push(`| ${label[p.name]} | ${R.real.map((w) => msCell(R.speed[p.name][w.name])).join(' | ')} |`);
+  L.push('');
+  L.push('### Smallest capacity in which the workload succeeds (ratio to std\'s dlmalloc)', '');
+  L.push(`| allocator | method | ${R.real.map((w) => w.label).join(' | ')} |`);
+  L.push(`|---|---|${R.real.map(() => '---:').join('|')}|`);
+  for (const p of R.peers) {
+    const cs = R.real.map((w) => R.capacity[p.name]?.[w.name]);
+    const method = cs.find((c) => c?.method)?.method;
+    const cells = R.real.map((w, i) => {
+      const c = cs[i];
+      const base = R.capacity.dlmalloc?.[w.name];
+      const r = c?.bytes != null && base?.bytes ? ` (${(c.bytes / base.bytes).toFixed(2)}×)` : '';
+      return `${capCell(c)}${c?.bytes != null ? r : ''}`;
+    });
+    L.push(`| ${label[p.name]} | ${method === 'ballast' ? 'ballast' : method === 'max-pages' ? 'memory maximum' : '—'} | ${cells.join(' | ')} |`);
+  }
+  const coarse = Object.values(R.capacity).flatMap((ws) => Object.values(ws))
+    .filter((c) => c && c.precision != null && c.precision > (c.method === 'ballast' ? BALLAST_STEP : 65536));
+  L.push('', 'Capacity = bytes the allocator needed beyond the module\'s own memory, the heap efficiency table\'s rule: ' +
+    `**ballast** (static arenas; nogrow Reserve: arena + its reserve): right after instantiation (and \`nogrow_reserve(0)\`) the guest takes (capacity − N) bytes in one block never freed (nogrow Reserve: one per chunk), and N is bisected to ${BALLAST_STEP / KiB} KiB; ` +
+    'N is the size of an arena that suffices: talc\'s metadata chunk (its bins, at the arena\'s start) stays inside the arena and is not part of the ballast. ' +
+    '**memory maximum** (allocators that grow): the module\'s declared maximum is rewritten and bisected by whole 64 KiB pages; capacity = static arena + (maximum − pages at instantiation) × 64 KiB. ' +
+    'Success: no trap (std aborts on a failed allocation) and the result byte-identical to the checked full-capacity one. "exhausted": fails even at full capacity (32 MiB arena / 36 MiB memory).' +
+    (coarse.length ? ` ${coarse.length} searches stopped early (step limit): coarser than that.` : ''));
+  L.push('');
+  return L;
+}
+
+/** The Pareto table: speed, capacity and size side by side, and which peers
+ * beat nogrow Fail on speed and capacity at once. */
+function pareto(R, label) {
+  const ms = (p, w) => R.speed[p]?.[w]?.median;
+  const cap = (p, w) => {
+    const c = R.capacity?.[p]?.[w];
+    return c && !c.error && !c.exhausted ? c.bytes : null;
+  };
+  const none = R.sizes.none?.oz;
+  const L = ['## Pareto: speed, capacity, size', ''];
+  L.push('| allocator | random actions (ns) | churn (ns) | JSON, large (ms/doc) | heap efficiency | smallest capacity, JSON large | smallest capacity, regex | allocator bytes (-Oz) | grows memory |');
+  L.push('|---|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const p of R.peers) {
+    const e = R.efficiency[p.name];
+    const grows = e?.start == null || e.error ? '—' : e.pages > e.start ? 'yes' : 'no';
+    const oz = R.sizes[p.name]?.oz;
+    const speedCell = (w) => (R.speed[p.name]?.[w] ? (R.speed[p.name][w].n ? fmt(ms(p.name, w), 1) : 'exhausted') : '—');
+    L.push(`| ${label[p.name]} | ${speedCell('ra')} | ${speedCell('churn')} | ${msCell(R.speed[p.name]?.json_large)} | ` +
+      `${e && !e.error ? `${(e.mean * 100).toFixed(1)} %` : '—'} | ${capCell(R.capacity?.[p.name]?.json_large)} | ${capCell(R.capacity?.[p.name]?.regex)} | ` +
+      `${oz != null && none != null ? oz - none : '—'} | ${grows} |`);
+  }
+  L.push('');
+  // Computed, not written: who is faster on both speed columns and needs
+  // less on both capacity columns (strictly better medians, no noise band).
+  const me = 'nogrow-fail';
+  const eff = (p) => (R.efficiency[p] && !R.efficiency[p].error ? R.efficiency[p].mean : null);
+  const known = [ms(me, 'ra'), ms(me, 'json_large'), eff(me), cap(me, 'json_large')];
+  if (!R.speed[me] || known.some((x) => x == null)) {
+    L.push('Peers that beat nogrow Fail on speed and capacity at once: not computed (this run lacks random actions, JSON large, heap efficiency or nogrow Fail).');
+  } else {
+    const beat = R.peers.filter((p) => p.name !== me).filter((p) => {
+      const [ra, js, ef, cp] = [ms(p.name, 'ra'), ms(p.name, 'json_large'), eff(p.name), cap(p.name, 'json_large')];
+      return ra != null && js != null && ef != null && cp != null &&
+        ra < known[0] && js < known[1] && ef > known[2] && cp < known[3];
+    });
+    L.push(`Peers that beat nogrow Fail on BOTH speed (random actions and JSON large, lower median) AND capacity (higher heap efficiency and smaller capacity for JSON large): ${beat.length ? beat.map((p) => label[p.name]).join(', ') : 'none'}.`);
+  }
+  L.push('');
+  return L;
 }
 
 /** The "Targets" table: each goal, what was measured, met or missed. */

@@ -134,7 +134,8 @@ fn unpack_data() -> Result {
 }
 
 /// `cargo xtask bench [--smoke] [extra run.mjs arguments]`; `--workers [--smoke]`:
-/// the threads benchmark (`bench/workers.mjs`).
+/// the threads benchmark (`bench/workers.mjs`); `--validate-ballast`: checks
+/// the smallest-capacity method of arenas against real arenas of that size.
 pub fn main(args: &[String]) -> Result {
     if args.iter().any(|a| a == "--workers") {
         // Threads: bench/workers.mjs builds bench/threads-guest and runs it.
@@ -145,6 +146,8 @@ pub fn main(args: &[String]) -> Result {
             .args(rest))
     } else if args.iter().any(|a| a == "--smoke") {
         smoke()
+    } else if args.iter().any(|a| a == "--validate-ballast") {
+        validate_ballast()
     } else {
         full(args)
     }
@@ -235,6 +238,102 @@ fn build_one(p: &Peer, size: bool) -> Result<PathBuf> {
     run(&mut cmd)?;
     let built = target_dir.join("wasm32-unknown-unknown/release/bench_guest.wasm");
     let dest = dir().join(format!("{}{suffix}.wasm", p.name));
+    std::fs::copy(&built, &dest).map_err(|e| format!("copying {}: {e}", built.display()))?;
+    Ok(dest)
+}
+
+/// Step of the ballast search (must equal `BALLAST_STEP` in `bench/lib/workloads.mjs`).
+const BALLAST_STEP: usize = 16 << 10;
+
+/// `--validate-ballast`: the smallest-capacity search shrinks an arena with
+/// a ballast block at run time. For nogrow Fail and the large real workloads,
+/// this finds N with the ballast, then builds nogrow Fail with a real arena
+/// of N and of N − 2 steps (`BENCH_ARENA_BYTES`) and runs the workload at
+/// full capacity in each: the method holds if the first succeeds and the
+/// second runs out.
+pub fn validate_ballast() -> Result {
+    let fail = PEERS
+        .iter()
+        .find(|p| p.name == "nogrow-fail")
+        .ok_or("no nogrow-fail peer")?;
+    build(&[fail])?;
+    unpack_data()?;
+    let mut agree = true;
+    for (workload, file) in [("json_large", "ec2.json"), ("regex", "ec2.json")] {
+        let found = capacity_child(&dir().join("nogrow-fail.wasm"), workload, file, 32)?
+            .ok_or(format!("{workload}: nogrow Fail runs out at full capacity"))?;
+        for (what, arena, should_fit) in [
+            ("N", found, true),
+            ("N - 2 steps", found - 2 * BALLAST_STEP, false),
+        ] {
+            let module = build_arena(arena)?;
+            let fits = capacity_child(&module, workload, file, 0)?.is_some();
+            agree &= fits == should_fit;
+            println!(
+                "ballast check: {workload}: ballast search N = {found} B; real arena of {what} = {arena} B: {}{}",
+                if fits { "succeeds" } else { "runs out" },
+                if fits == should_fit {
+                    ""
+                } else {
+                    "  <-- DISAGREES"
+                }
+            );
+        }
+    }
+    if agree {
+        Ok(())
+    } else {
+        Err("the ballast search disagrees with real arenas".into())
+    }
+}
+
+/// Runs the smallest-capacity search of `bench/run.mjs` (at most `steps`
+/// bisection steps; 0: only the run at full capacity): the bytes found, or
+/// `None` when the module runs out at full capacity.
+fn capacity_child(
+    module: &std::path::Path,
+    workload: &str,
+    file: &str,
+    steps: u32,
+) -> Result<Option<usize>> {
+    let out = Command::new("node")
+        .arg(root().join("bench/run.mjs"))
+        .arg("--child-cap")
+        .arg(module)
+        .args(["--workload", workload, "--steps", &steps.to_string()])
+        .arg("--input")
+        .arg(dir().join("data").join(file))
+        .output()
+        .map_err(|e| format!("node: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!(
+            "capacity search of {workload} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    if text.contains("\"exhausted\":true") {
+        return Ok(None);
+    }
+    let bytes = text
+        .split("\"bytes\":")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("no bytes in {text}"))?;
+    Ok(Some(bytes))
+}
+
+/// nogrow Fail's workload module with a static arena of `arena` bytes.
+fn build_arena(arena: usize) -> Result<PathBuf> {
+    let target_dir = dir().join("build/nogrow-fail-arena");
+    let mut cmd = crate::guests::wasm_cdylib("bench-guest", "nogrow-fail");
+    cmd.env("CARGO_TARGET_DIR", &target_dir);
+    cmd.env("BENCH_ARENA_BYTES", arena.to_string());
+    cmd.arg(format!("-Clink-arg=--max-memory={MAX_MEMORY_BYTES}"));
+    run(&mut cmd)?;
+    let built = target_dir.join("wasm32-unknown-unknown/release/bench_guest.wasm");
+    let dest = dir().join(format!("nogrow-fail-arena-{arena}.wasm"));
     std::fs::copy(&built, &dest).map_err(|e| format!("copying {}: {e}", built.display()))?;
     Ok(dest)
 }

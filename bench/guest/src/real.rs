@@ -53,7 +53,10 @@ pub extern "C" fn bench_ballast(bytes: u32) -> u32 {
             return 0;
         };
         // SAFETY: `size >= 1024`. The block is never freed (nor touched).
-        if unsafe { std::alloc::alloc(layout) }.is_null() {
+        let block = unsafe { std::alloc::alloc(layout) };
+        // Opaque: an allocation whose pointer is only compared with null
+        // may be removed by the optimizer, and then nothing is taken.
+        if core::hint::black_box(block).is_null() {
             size = (size / 2) & !7;
         } else {
             left -= size;
