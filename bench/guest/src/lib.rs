@@ -14,6 +14,7 @@
 #![cfg_attr(not(feature = "size"), allow(clippy::missing_safety_doc))]
 
 mod allocator;
+#[cfg(not(feature = "size"))]
 mod random;
 #[cfg(not(feature = "size"))]
 mod real;

@@ -20,18 +20,28 @@ static mut OUTPUT: String = String::new();
 
 /// The input, as the host wrote it.
 fn input() -> &'static [u8] {
+    let input = &raw const INPUT;
     // SAFETY: exports never run concurrently or re-entrantly; only
     // `input_alloc` writes `INPUT`, and no workload runs during it.
-    unsafe { &*(&raw const INPUT) }
+    unsafe { &*input }
+}
+
+/// The last result.
+fn output() -> &'static str {
+    let output = &raw const OUTPUT;
+    // SAFETY: as for `INPUT`; only `set_output` writes `OUTPUT`, and the
+    // host reads the result before it calls another workload.
+    unsafe { &*output }
 }
 
 /// Replaces the result (dropping the old one first, so a repeated run does
 /// not hold two).
 fn set_output(f: impl FnOnce() -> String) {
+    let output = &raw mut OUTPUT;
     // SAFETY: as for `INPUT`; no reference to `OUTPUT` outlives this call.
     unsafe {
-        *(&raw mut OUTPUT) = String::new();
-        *(&raw mut OUTPUT) = f();
+        *output = String::new();
+        *output = f();
     }
 }
 
@@ -70,8 +80,9 @@ pub extern "C" fn bench_ballast(bytes: u32) -> u32 {
 /// the allocator has no room.
 #[unsafe(no_mangle)]
 pub extern "C" fn input_alloc(len: u32) -> *mut u8 {
+    let input = &raw mut INPUT;
     // SAFETY: as for `INPUT`; no workload runs during this call.
-    let input = unsafe { &mut *(&raw mut INPUT) };
+    let input = unsafe { &mut *input };
     *input = Vec::new();
     if input.try_reserve_exact(len as usize).is_err() {
         return core::ptr::null_mut();
@@ -83,15 +94,13 @@ pub extern "C" fn input_alloc(len: u32) -> *mut u8 {
 /// Where the last result starts.
 #[unsafe(no_mangle)]
 pub extern "C" fn output_ptr() -> *const u8 {
-    // SAFETY: as for `INPUT`.
-    unsafe { (&*(&raw const OUTPUT)).as_ptr() }
+    output().as_ptr()
 }
 
 /// Bytes in the last result.
 #[unsafe(no_mangle)]
 pub extern "C" fn output_len() -> u32 {
-    // SAFETY: as for `INPUT`.
-    unsafe { (&*(&raw const OUTPUT)).len() as u32 }
+    output().len() as u32
 }
 
 /// `ops` times: parses the input into a `serde_json::Value` and serializes it
@@ -138,56 +147,60 @@ pub extern "C" fn regex(ops: u32, _seed: u32) -> u32 {
         return 1;
     };
     for _ in 0..ops {
-        let (Ok(words), Ok(idents), Ok(links), Ok(numbers)) = (
-            Regex::new(WORDS),
-            Regex::new(IDENTS),
-            Regex::new(LINKS),
-            Regex::new(NUMBERS),
-        ) else {
+        // Compiling is part of the work, as in a program that runs once.
+        let Some(summary) = grep(text) else {
             return 1;
         };
-        let all_words: Vec<&str> = words.find_iter(text).map(|m| m.as_str()).collect();
-        let mut word_counts: HashMap<&str, u32> = HashMap::new();
-        for w in &all_words {
-            *word_counts.entry(w).or_default() += 1;
-        }
-        let mut ident_counts: HashMap<String, u32> = HashMap::new();
-        let mut ident_total = 0u32;
-        for m in idents.find_iter(text) {
-            *ident_counts.entry(m.as_str().to_owned()).or_default() += 1;
-            ident_total += 1;
-        }
-        // The most frequent identifier; ties go to the smallest.
-        let top = ident_counts
-            .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
-            .map(|(k, v)| (k.clone(), *v))
-            .unwrap_or_default();
-        let link_list: Vec<String> = links
-            .captures_iter(text)
-            .filter_map(|c| c.get(1).map(|m| m.as_str().to_owned()))
-            .collect();
-        let distinct_links: HashSet<&str> = link_list.iter().map(String::as_str).collect();
-        let number_list: Vec<&str> = numbers.find_iter(text).map(|m| m.as_str()).collect();
-        let number_bytes: usize = number_list.iter().map(|n| n.len()).sum();
-        set_output(|| {
-            let mut s = String::new();
-            let _ = write!(
-                s,
-                r#"{{"words":{},"distinct_words":{},"idents":{},"distinct_idents":{},"top_ident":"{}","top_ident_count":{},"links":{},"distinct_links":{},"numbers":{},"number_bytes":{}}}"#,
-                all_words.len(),
-                word_counts.len(),
-                ident_total,
-                ident_counts.len(),
-                top.0,
-                top.1,
-                link_list.len(),
-                distinct_links.len(),
-                number_list.len(),
-                number_bytes,
-            );
-            s
-        });
+        set_output(|| summary);
     }
     0
+}
+
+/// One regex run over `text`: the summary, or `None` if a pattern does not
+/// compile.
+fn grep(text: &str) -> Option<String> {
+    let words = Regex::new(WORDS).ok()?;
+    let idents = Regex::new(IDENTS).ok()?;
+    let links = Regex::new(LINKS).ok()?;
+    let numbers = Regex::new(NUMBERS).ok()?;
+    let all_words: Vec<&str> = words.find_iter(text).map(|m| m.as_str()).collect();
+    let mut word_counts: HashMap<&str, u32> = HashMap::new();
+    for w in &all_words {
+        *word_counts.entry(w).or_default() += 1;
+    }
+    let mut ident_counts: HashMap<String, u32> = HashMap::new();
+    let mut ident_total = 0u32;
+    for m in idents.find_iter(text) {
+        *ident_counts.entry(m.as_str().to_owned()).or_default() += 1;
+        ident_total += 1;
+    }
+    // The most frequent identifier; ties go to the smallest.
+    let top = ident_counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(k, v)| (k.clone(), *v))
+        .unwrap_or_default();
+    let link_list: Vec<String> = links
+        .captures_iter(text)
+        .filter_map(|c| c.get(1).map(|m| m.as_str().to_owned()))
+        .collect();
+    let distinct_links: HashSet<&str> = link_list.iter().map(String::as_str).collect();
+    let number_list: Vec<&str> = numbers.find_iter(text).map(|m| m.as_str()).collect();
+    let number_bytes: usize = number_list.iter().map(|n| n.len()).sum();
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"{{"words":{},"distinct_words":{},"idents":{},"distinct_idents":{},"top_ident":"{}","top_ident_count":{},"links":{},"distinct_links":{},"numbers":{},"number_bytes":{}}}"#,
+        all_words.len(),
+        word_counts.len(),
+        ident_total,
+        ident_counts.len(),
+        top.0,
+        top.1,
+        link_list.len(),
+        distinct_links.len(),
+        number_list.len(),
+        number_bytes,
+    );
+    Some(s)
 }
