@@ -104,7 +104,7 @@ export async function runBenchmarks(opt, script) {
     for (const w of workloads.filter(isReal)) {
       capacity[p.name][w.name] = child([
         '--child-cap', join(opt.dir, `${p.name}.wasm`), '--workload', w.name,
-        '--input', inputOf(w), '--steps', String(smoke ? 3 : 32),
+        '--input', inputOf(w), '--steps', String(smoke ? 6 : 32),
       ], []);
     }
     process.stderr.write(`bench: smallest capacity of ${p.name} done (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
