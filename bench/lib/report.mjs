@@ -126,7 +126,7 @@ export function report(R, smoke) {
 const KiB = 1024;
 const MiB = 1024 * 1024;
 /** Bytes in KiB or MiB, 3 significant digits. */
-export const showBytes = (b) => (b == null ? '—' : b < MiB ? `${(b / KiB).toPrecision(3)} KiB` : `${(b / MiB).toPrecision(3)} MiB`);
+export const showBytes = (b) => (b == null ? '—' : b / KiB < 999.5 ? `${(b / KiB).toPrecision(3)} KiB` : `${(b / MiB).toPrecision(3)} MiB`);
 /** A smallest-capacity result as a cell: bytes, "exhausted" or "error". */
 const capCell = (c) => (c == null ? '—' : c.error ? 'error' : c.exhausted ? 'exhausted' : showBytes(c.bytes));
 /** ms per document of a real workload: median (min), or why there is none. */
@@ -166,7 +166,7 @@ function realWorkloads(R, label) {
     .filter((c) => c && c.precision != null && c.precision > (c.method === 'ballast' ? BALLAST_STEP : 65536));
   L.push('', 'Capacity = bytes the allocator needed beyond the module\'s own memory, the heap efficiency table\'s rule: ' +
     `**ballast** (static arenas; nogrow Reserve: arena + its reserve): right after instantiation (and \`nogrow_reserve(0)\`) the guest takes (capacity − N) bytes in one block never freed (nogrow Reserve: one per chunk), and N is bisected to ${BALLAST_STEP / KiB} KiB; ` +
-    'N is the size of an arena that suffices: talc\'s metadata chunk (its bins, at the arena\'s start) stays inside the arena and is not part of the ballast. ' +
+    'N is the size of an arena that suffices: talc\'s metadata (its gap lists, a few hundred bytes at the start of the first chunk) is claimed before the ballast and counts in N, as it would in an arena of N bytes (`cargo xtask bench --validate-ballast` builds such arenas and checks that they agree). ' +
     '**memory maximum** (allocators that grow): the module\'s declared maximum is rewritten and bisected by whole 64 KiB pages; capacity = static arena + (maximum − pages at instantiation) × 64 KiB. ' +
     'Success: no trap (std aborts on a failed allocation) and the result byte-identical to the checked full-capacity one. "exhausted": fails even at full capacity (32 MiB arena / 36 MiB memory).' +
     (coarse.length ? ` ${coarse.length} searches stopped early (step limit): coarser than that.` : ''));
