@@ -8,9 +8,10 @@ use core::{
     sync::atomic::Ordering::Relaxed,
 };
 
-use talc::{sync::TalcLock, wasm::WasmBinning};
+use talc::{base::binning::Binning, sync::TalcLock};
 
 use crate::{
+    binning::{Compact, min_arena_bytes},
     cache::SmallCache,
     memory::Memory,
     policy::{Policy, ReserveError},
@@ -21,13 +22,14 @@ use crate::{
 /// The lock: spin's mutex (on single-threaded wasm32 it never spins).
 pub type RawLock = spin::mutex::SpinMutex<()>;
 
-type Lock<P, M> = TalcLock<RawLock, HeapSource<P, M>, WasmBinning>;
-type Guard<'a, P, M> =
-    talc::lock_api::MutexGuard<'a, RawLock, talc::base::Talc<HeapSource<P, M>, WasmBinning>>;
+type Lock<P, M, B> = TalcLock<RawLock, HeapSource<P, M>, B>;
+type Guard<'a, P, M, B> =
+    talc::lock_api::MutexGuard<'a, RawLock, talc::base::Talc<HeapSource<P, M>, B>>;
 
-/// The smallest static arena nogrow accepts: talc's minimum first heap plus
-/// room for at least a few small allocations.
-pub const MIN_ARENA_BYTES: usize = talc::min_first_heap_size::<WasmBinning>() + 256;
+/// The smallest static arena nogrow accepts with the default binning
+/// ([`Compact`]; enough for [`Fast`](crate::binning::Fast) too): talc's
+/// minimum first heap plus room for at least a few small allocations.
+pub const MIN_ARENA_BYTES: usize = min_arena_bytes::<Compact>();
 
 /// The memory nogrow starts with: a static arena, and optionally the heap the
 /// linker declared.
@@ -112,18 +114,21 @@ impl Arena {
     }
 }
 
-/// A global allocator over a static arena with growth policy `P`.
+/// A global allocator over a static arena with growth policy `P`, growing (or
+/// not) memory `M`, sorting free chunks with binning `B` (see
+/// [`binning`](crate::binning)).
 ///
 /// Usually made by [`install!`](crate::install) or
 /// [`arena!`](crate::arena); see the crate docs.
-pub struct Nogrow<P: Policy, M: Memory = crate::DefaultMemory> {
-    talc: Lock<P, M>,
+pub struct Nogrow<P: Policy, M: Memory = crate::DefaultMemory, B: Binning = Compact> {
+    talc: Lock<P, M, B>,
     state: &'static State,
 }
 
 impl<P: Policy, M: Memory> Nogrow<P, M> {
     /// An allocator over `arena`, growing (or not) `memory` according to
-    /// `policy`, reporting to `state` (which should serve this allocator only).
+    /// `policy`, reporting to `state` (which should serve this allocator only),
+    /// with the default binning ([`Compact`]).
     ///
     /// Panics (a compile-time error in a `static`) if the arena is smaller than
     /// [`MIN_ARENA_BYTES`].
@@ -134,9 +139,20 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
     /// }
     /// ```
     pub const fn new(arena: Arena, policy: P, memory: M, state: &'static State) -> Self {
+        Self::with_binning(arena, policy, memory, state)
+    }
+}
+
+impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
+    /// [`new`](Nogrow::new) with the binning `B` (usually inferred from the
+    /// allocator's declared type; [`arena!`](crate::arena) uses this).
+    ///
+    /// Panics (a compile-time error in a `static`) if the arena is smaller than
+    /// [`min_arena_bytes`]`::<B>()`.
+    pub const fn with_binning(arena: Arena, policy: P, memory: M, state: &'static State) -> Self {
         assert!(
-            arena.size >= MIN_ARENA_BYTES,
-            "nogrow: the arena is smaller than talc's minimum first heap (nogrow::MIN_ARENA_BYTES); raise it"
+            arena.size >= min_arena_bytes::<B>(),
+            "nogrow: the arena is smaller than talc's minimum first heap (nogrow::MIN_ARENA_BYTES, or nogrow::binning::min_arena_bytes of a custom binning); raise it"
         );
         // SAFETY: `Arena`'s constructors required the region to be the heap's
         // alone for the program's lifetime.
@@ -229,7 +245,7 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
     }
 
     #[inline(always)]
-    fn lock(&self) -> Guard<'_, P, M> {
+    fn lock(&self) -> Guard<'_, P, M, B> {
         match self.talc.try_lock() {
             Some(guard) => guard,
             None => self.lock_contended(),
@@ -238,7 +254,7 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
 
     #[cold]
     #[inline(never)]
-    fn lock_contended(&self) -> Guard<'_, P, M> {
+    fn lock_contended(&self) -> Guard<'_, P, M, B> {
         // A held lock is another thread's, and waiting is right, unless the
         // allocator's own memory source or growth hook is running (the state's
         // `in_source` flag, set around both) and does not finish: then this
@@ -264,14 +280,14 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
     }
 }
 
-impl<P: Policy, M: Memory> Nogrow<P, M> {
+impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
     /// `alloc` through talc, under the caller's lock.
     ///
     /// # Safety
     ///
     /// As `GlobalAlloc::alloc`.
     #[inline(always)]
-    unsafe fn alloc_talc(&self, talc: &mut Guard<'_, P, M>, layout: Layout) -> *mut u8 {
+    unsafe fn alloc_talc(&self, talc: &mut Guard<'_, P, M, B>, layout: Layout) -> *mut u8 {
         // SAFETY: `GlobalAlloc::alloc`'s caller guarantees a non-zero size.
         match unsafe { talc.allocate(layout) } {
             Some(ptr) => {
@@ -294,8 +310,8 @@ impl<P: Policy, M: Memory> Nogrow<P, M> {
 /// `ptr` must have come from this allocator with a layout of the same talc
 /// chunk size as `layout`, and be unused.
 #[inline(always)]
-unsafe fn dealloc_talc<P: Policy, M: Memory>(
-    talc: &mut Guard<'_, P, M>,
+unsafe fn dealloc_talc<P: Policy, M: Memory, B: Binning>(
+    talc: &mut Guard<'_, P, M, B>,
     ptr: *mut u8,
     layout: Layout,
 ) {
@@ -303,7 +319,7 @@ unsafe fn dealloc_talc<P: Policy, M: Memory>(
     unsafe { talc.deallocate(ptr, layout) }
 }
 
-impl<P: Policy, M: Memory> core::fmt::Debug for Nogrow<P, M> {
+impl<P: Policy, M: Memory, B: Binning> core::fmt::Debug for Nogrow<P, M, B> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Nogrow")
             .field("policy", &P::KIND)
@@ -341,7 +357,7 @@ fn reentrant_panic() -> ! {
 // SAFETY: every method forwards to talc under the lock with the caller's
 // guarantees (non-zero sizes, pointers and layouts that came from this
 // allocator); accounting only touches the state block.
-unsafe impl<P: Policy, M: Memory> GlobalAlloc for Nogrow<P, M> {
+unsafe impl<P: Policy, M: Memory, B: Binning> GlobalAlloc for Nogrow<P, M, B> {
     // One lock per call, then the cache, then talc, all in one function:
     // splitting talc's path out of line costs ~5 ns per operation (measured
     // on LIFO batches).

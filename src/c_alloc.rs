@@ -31,6 +31,8 @@ use core::{
     ptr::null_mut,
 };
 
+use talc::base::binning::Binning;
+
 use crate::{Memory, Nogrow, Policy};
 
 /// Alignment of every block `malloc`, `calloc` and `realloc` return:
@@ -127,8 +129,8 @@ fn underlying(size: usize, align: usize) -> Option<Layout> {
 
 /// Allocates a C block. On failure: null, `errno = ENOMEM`, and the failure
 /// recorded in the state block.
-fn allocate<P: Policy, M: Memory>(
-    alloc: &Nogrow<P, M>,
+fn allocate<P: Policy, M: Memory, B: Binning>(
+    alloc: &Nogrow<P, M, B>,
     size: usize,
     align: usize,
     zeroed: bool,
@@ -206,13 +208,17 @@ fn base_and_layout(user: *mut u8, h: Header) -> (*mut u8, Layout) {
 
 /// C `malloc`: `size` bytes aligned to [`MALLOC_ALIGN`], or null (`ENOMEM`).
 /// `malloc(0)` returns a unique pointer that `free` accepts.
-pub fn malloc<P: Policy, M: Memory>(alloc: &Nogrow<P, M>, size: usize) -> *mut u8 {
+pub fn malloc<P: Policy, M: Memory, B: Binning>(alloc: &Nogrow<P, M, B>, size: usize) -> *mut u8 {
     allocate(alloc, size, MALLOC_ALIGN, false)
 }
 
 /// C `calloc`: `count * size` zeroed bytes, or null (`ENOMEM`, also when the
 /// product overflows).
-pub fn calloc<P: Policy, M: Memory>(alloc: &Nogrow<P, M>, count: usize, size: usize) -> *mut u8 {
+pub fn calloc<P: Policy, M: Memory, B: Binning>(
+    alloc: &Nogrow<P, M, B>,
+    count: usize,
+    size: usize,
+) -> *mut u8 {
     match count.checked_mul(size) {
         Some(bytes) => allocate(alloc, bytes, MALLOC_ALIGN, true),
         None => {
@@ -225,8 +231,8 @@ pub fn calloc<P: Policy, M: Memory>(alloc: &Nogrow<P, M>, count: usize, size: us
 
 /// C11 `aligned_alloc`: `size` bytes aligned to `align`. Null with `EINVAL`
 /// when `align` is not a power of two, null with `ENOMEM` when out of memory.
-pub fn aligned_alloc<P: Policy, M: Memory>(
-    alloc: &Nogrow<P, M>,
+pub fn aligned_alloc<P: Policy, M: Memory, B: Binning>(
+    alloc: &Nogrow<P, M, B>,
     align: usize,
     size: usize,
 ) -> *mut u8 {
@@ -244,8 +250,8 @@ pub fn aligned_alloc<P: Policy, M: Memory>(
 /// # Safety
 ///
 /// `out` must be valid for a write of a pointer.
-pub unsafe fn posix_memalign<P: Policy, M: Memory>(
-    alloc: &Nogrow<P, M>,
+pub unsafe fn posix_memalign<P: Policy, M: Memory, B: Binning>(
+    alloc: &Nogrow<P, M, B>,
     out: *mut *mut u8,
     align: usize,
     size: usize,
@@ -271,8 +277,8 @@ pub unsafe fn posix_memalign<P: Policy, M: Memory>(
 /// since. Anything else is undefined behaviour, as in C. The header check
 /// catches a second `free` of a block and most pointers from elsewhere, but
 /// not all: it reads the bytes below `ptr`, which must at least be readable.
-pub unsafe fn free<P: Policy, M: Memory>(
-    alloc: &Nogrow<P, M>,
+pub unsafe fn free<P: Policy, M: Memory, B: Binning>(
+    alloc: &Nogrow<P, M, B>,
     ptr: *mut u8,
 ) -> Result<(), InvalidPointer> {
     if ptr.is_null() {
@@ -302,8 +308,8 @@ pub unsafe fn free<P: Policy, M: Memory>(
 /// # Safety
 ///
 /// As [`free`] for `ptr`.
-pub unsafe fn realloc<P: Policy, M: Memory>(
-    alloc: &Nogrow<P, M>,
+pub unsafe fn realloc<P: Policy, M: Memory, B: Binning>(
+    alloc: &Nogrow<P, M, B>,
     ptr: *mut u8,
     size: usize,
 ) -> Result<*mut u8, InvalidPointer> {
@@ -339,8 +345,8 @@ pub unsafe fn realloc<P: Policy, M: Memory>(
 /// # Safety
 ///
 /// As [`free`] for `ptr`.
-pub unsafe fn malloc_usable_size<P: Policy, M: Memory>(
-    alloc: &Nogrow<P, M>,
+pub unsafe fn malloc_usable_size<P: Policy, M: Memory, B: Binning>(
+    alloc: &Nogrow<P, M, B>,
     ptr: *mut u8,
 ) -> Result<usize, InvalidPointer> {
     let _ = alloc;

@@ -125,14 +125,16 @@ pub(crate) mod tests {
     use core::ptr::NonNull;
     use std::alloc::{alloc, dealloc};
 
-    use talc::{base::Talc, source::Manual, wasm::WasmBinning};
+    use talc::{base::Talc, source::Manual};
+
+    use crate::binning::Compact;
 
     use super::*;
     use crate::memory::PAGE_SIZE;
 
     /// A talc configured as nogrow's: the same binning and, like nogrow's
     /// source, no heap-end tracking. Its source never adds memory.
-    pub(crate) type TestTalc = Talc<Manual, WasmBinning>;
+    pub(crate) type TestTalc = Talc<Manual, Compact>;
 
     /// Memory for fresh talc instances: a block for talc's metadata and a
     /// page-aligned region of `len` bytes for the heaps under test. A heap
@@ -145,7 +147,7 @@ pub(crate) mod tests {
 
     impl TalcMemory {
         fn meta_layout() -> Layout {
-            let least = talc::min_first_heap_layout::<WasmBinning>();
+            let least = talc::min_first_heap_layout::<Compact>();
             // Chunk-aligned, the block leaves no free memory beside talc's
             // metadata (`with_talc` checks), so every block comes from the
             // heap under test.

@@ -56,6 +56,8 @@
 
 use core::fmt;
 
+use talc::base::binning::Binning;
+
 use crate::{Memory, Nogrow, Policy, Stats};
 
 /// The counters and the memory size at one moment.
@@ -67,7 +69,7 @@ struct Snapshot {
 
 impl Snapshot {
     /// Reads `alloc`'s counters. Allocates nothing.
-    fn take<P: Policy, M: Memory>(alloc: &Nogrow<P, M>) -> Self {
+    fn take<P: Policy, M: Memory, B: Binning>(alloc: &Nogrow<P, M, B>) -> Self {
         // Lets nogrow notice growth by anyone else (it bumps the generation).
         alloc.generation();
         // Under the allocator's lock: counters and memory size agree.
@@ -311,14 +313,14 @@ impl fmt::Display for Usage {
 /// # drop(v);
 /// # }
 /// ```
-pub struct Mark<'a, P: Policy, M: Memory> {
-    alloc: &'a Nogrow<P, M>,
+pub struct Mark<'a, P: Policy, M: Memory, B: Binning = crate::binning::Compact> {
+    alloc: &'a Nogrow<P, M, B>,
     start: Snapshot,
 }
 
-impl<'a, P: Policy, M: Memory> Mark<'a, P, M> {
+impl<'a, P: Policy, M: Memory, B: Binning> Mark<'a, P, M, B> {
     /// Reads `alloc`'s counters now.
-    pub fn new(alloc: &'a Nogrow<P, M>) -> Self {
+    pub fn new(alloc: &'a Nogrow<P, M, B>) -> Self {
         Mark {
             alloc,
             start: Snapshot::take(alloc),
@@ -331,7 +333,7 @@ impl<'a, P: Policy, M: Memory> Mark<'a, P, M> {
     }
 }
 
-impl<P: Policy, M: Memory> fmt::Debug for Mark<'_, P, M> {
+impl<P: Policy, M: Memory, B: Binning> fmt::Debug for Mark<'_, P, M, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Mark")
             .field("stats", &self.start.stats)
@@ -342,7 +344,10 @@ impl<P: Policy, M: Memory> fmt::Debug for Mark<'_, P, M> {
 
 /// Runs `f` and returns its value with what it did to `alloc`. The value is
 /// still alive when the end is read (see the [module docs](self)).
-pub fn measure<P: Policy, M: Memory, R>(alloc: &Nogrow<P, M>, f: impl FnOnce() -> R) -> (R, Usage) {
+pub fn measure<P: Policy, M: Memory, B: Binning, R>(
+    alloc: &Nogrow<P, M, B>,
+    f: impl FnOnce() -> R,
+) -> (R, Usage) {
     let mark = Mark::new(alloc);
     let value = f();
     (value, mark.usage())
@@ -351,7 +356,10 @@ pub fn measure<P: Policy, M: Memory, R>(alloc: &Nogrow<P, M>, f: impl FnOnce() -
 /// Runs `f` and returns its value; panics if it allocated
 /// ([`Usage::assert_no_allocations`]).
 #[track_caller]
-pub fn no_allocations<P: Policy, M: Memory, R>(alloc: &Nogrow<P, M>, f: impl FnOnce() -> R) -> R {
+pub fn no_allocations<P: Policy, M: Memory, B: Binning, R>(
+    alloc: &Nogrow<P, M, B>,
+    f: impl FnOnce() -> R,
+) -> R {
     let (value, usage) = measure(alloc, f);
     usage.assert_no_allocations();
     value
@@ -360,7 +368,10 @@ pub fn no_allocations<P: Policy, M: Memory, R>(alloc: &Nogrow<P, M>, f: impl FnO
 /// Runs `f` and returns its value; panics if linear memory grew while it ran
 /// ([`Usage::assert_no_growth`]).
 #[track_caller]
-pub fn no_growth<P: Policy, M: Memory, R>(alloc: &Nogrow<P, M>, f: impl FnOnce() -> R) -> R {
+pub fn no_growth<P: Policy, M: Memory, B: Binning, R>(
+    alloc: &Nogrow<P, M, B>,
+    f: impl FnOnce() -> R,
+) -> R {
     let (value, usage) = measure(alloc, f);
     usage.assert_no_growth();
     value
@@ -369,7 +380,10 @@ pub fn no_growth<P: Policy, M: Memory, R>(alloc: &Nogrow<P, M>, f: impl FnOnce()
 /// Runs `f`, drops what it returns, and panics if more bytes are in use than
 /// before ([`Usage::assert_no_leak`]). Returns the usage.
 #[track_caller]
-pub fn no_leak<P: Policy, M: Memory, R>(alloc: &Nogrow<P, M>, f: impl FnOnce() -> R) -> Usage {
+pub fn no_leak<P: Policy, M: Memory, B: Binning, R>(
+    alloc: &Nogrow<P, M, B>,
+    f: impl FnOnce() -> R,
+) -> Usage {
     let ((), usage) = measure(alloc, || drop(f()));
     usage.assert_no_leak();
     usage

@@ -2,6 +2,7 @@
 #![no_std]
 
 mod alloc;
+pub mod binning;
 pub mod c_alloc;
 mod cache;
 pub mod expect;
@@ -131,6 +132,23 @@ macro_rules! policy_section {
 /// Append `, linker_heap` after the policy to also claim the memory wasm-ld
 /// declared past the static data ([`Arena::with_linker_heap`]).
 ///
+/// The declared type picks the binning (see [`binning`]); the default is
+/// [`Compact`](binning::Compact), and talc's faster, coarser one is a type away:
+///
+/// ```
+/// nogrow::arena! {
+///     #[global_allocator]
+///     static ALLOC: nogrow::Nogrow<nogrow::Fail, nogrow::WasmMemory, nogrow::binning::Fast> =
+///         (4 << 20, nogrow::Fail);
+/// }
+/// nogrow::export_abi!(ALLOC);
+/// # fn main() {
+/// # let before = ALLOC.stats().allocs;
+/// # drop(vec![1u8; 64]);
+/// # assert_eq!(ALLOC.stats().allocs, before + 1);
+/// # }
+/// ```
+///
 /// The macro declares the `static` itself, with the arena inside its
 /// initializer, which the compiler evaluates once: every arena has exactly one
 /// allocator. There is no expression form, since an expression evaluated twice
@@ -167,7 +185,7 @@ macro_rules! arena {
             // name it: the allocator stored in the static is its only owner,
             // for the program's lifetime.
             let arena = unsafe { $crate::Arena::array(&raw mut ARENA) };
-            $crate::Nogrow::new(arena $($arena)*, $policy, $crate::WasmMemory, &STATE)
+            $crate::Nogrow::with_binning(arena $($arena)*, $policy, $crate::WasmMemory, &STATE)
         };
     };
     ($($other:tt)*) => {

@@ -12,6 +12,7 @@ mod common;
 use core::alloc::{GlobalAlloc, Layout};
 
 use common::{Config, Region, Report, Rng};
+use nogrow::binning::{Binning, Compact, Fast};
 use nogrow::{
     Arena, Fail, MIN_ARENA_BYTES, Nogrow, PAGE_SIZE, Policy, Reserve, Signal, SliceMemory, State,
 };
@@ -67,6 +68,15 @@ fn full(arena: usize, max_pages: usize) -> Setup {
 const WHOLE_ARENA_SLACK: usize = MIN_ARENA_BYTES;
 
 fn run_host<P: Policy>(policy: P, state: &'static State, setup: Setup, seed: u64) -> Report {
+    run_host_binned::<P, Compact>(policy, state, setup, seed)
+}
+
+fn run_host_binned<P: Policy, B: Binning>(
+    policy: P,
+    state: &'static State,
+    setup: Setup,
+    seed: u64,
+) -> Report {
     let seed = common::seed(seed);
     let region = if setup.exact_regions {
         Region::exact
@@ -83,7 +93,7 @@ fn run_host<P: Policy>(policy: P, state: &'static State, setup: Setup, seed: u64
     }
     // SAFETY: `arena` is a fresh region, used only by this allocator, which is
     // dropped before it.
-    let alloc = Nogrow::new(
+    let alloc = Nogrow::<P, SliceMemory, B>::with_binning(
         unsafe { Arena::from_raw(arena.ptr(), arena.len()) },
         policy,
         mem,
@@ -149,6 +159,21 @@ fn fail_random_ops_match_the_model_and_never_grow() {
         "Fail grew memory"
     );
     assert_eq!(s.pages, 1, "memory size under Fail");
+    assert!(
+        r.allocs > 0 && r.frees > 0 && r.reallocs > 0,
+        "all operations ran: {r}"
+    );
+}
+
+#[test]
+fn fail_random_ops_with_talcs_fast_binning_match_the_model() {
+    static STATE: State = State::new();
+    let r = run_host_binned::<_, Fast>(Fail, &STATE, full(48 << 20, 64), 0xFA57);
+    assert_eq!(
+        (STATE.stats().growths, r.growths),
+        (0, 0),
+        "Fail grew memory"
+    );
     assert!(
         r.allocs > 0 && r.frees > 0 && r.reallocs > 0,
         "all operations ran: {r}"

@@ -4,14 +4,15 @@
 use core::alloc::{GlobalAlloc, Layout};
 
 use nogrow::{
-    Memory, Nogrow, PAGE_SIZE, Policy, Stats, c_alloc, policy::bytes_needed, policy::pages_for,
+    Memory, Nogrow, PAGE_SIZE, Policy, Stats, binning::Binning, c_alloc, policy::bytes_needed,
+    policy::pages_for,
 };
 
 use super::blocks::*;
 use super::{Choices, Config, Report};
 
-struct Model<'a, P: Policy, M: Memory> {
-    alloc: &'a Nogrow<P, M>,
+struct Model<'a, P: Policy, M: Memory, B: Binning> {
+    alloc: &'a Nogrow<P, M, B>,
     cfg: &'a Config,
     base: Stats,
     /// Live blocks sorted by address.
@@ -26,7 +27,7 @@ struct Model<'a, P: Policy, M: Memory> {
     growths_seen: u32,
 }
 
-impl<P: Policy, M: Memory> Model<'_, P, M> {
+impl<P: Policy, M: Memory, B: Binning> Model<'_, P, M, B> {
     fn in_bounds(&self, ptr: *mut u8, size: usize, s: &Stats) -> bool {
         let (a, e) = (ptr.addr(), ptr.addr() + size);
         let (arena, arena_len) = (self.cfg.arena.0.addr(), self.cfg.arena.1);
@@ -457,7 +458,10 @@ impl<P: Policy, M: Memory> Model<'_, P, M> {
 }
 
 /// Frees a live block the way it was made (C `free` or Rust's `dealloc`).
-fn free_block<P: Policy, M: Memory>(alloc: &Nogrow<P, M>, b: &Block) -> Result<(), Violation> {
+fn free_block<P: Policy, M: Memory, B: Binning>(
+    alloc: &Nogrow<P, M, B>,
+    b: &Block,
+) -> Result<(), Violation> {
     if b.c {
         // SAFETY: `b` is a live C block of this allocator.
         unsafe { c_alloc::free(alloc, b.ptr) }
@@ -470,16 +474,16 @@ fn free_block<P: Policy, M: Memory>(alloc: &Nogrow<P, M>, b: &Block) -> Result<(
 }
 
 /// The state of a run, kept between [`run`] and [`finish`].
-pub struct Run<'a, P: Policy, M: Memory>(Model<'a, P, M>);
+pub struct Run<'a, P: Policy, M: Memory, B: Binning>(Model<'a, P, M, B>);
 
 /// Runs `cfg.ops` random operations (fewer if `choices` runs out) on `alloc`,
 /// checking each. The allocator must already have served its first allocation
 /// (so the arena is claimed). Returns the run for [`finish`].
-pub fn run<'a, P: Policy, M: Memory>(
-    alloc: &'a Nogrow<P, M>,
+pub fn run<'a, P: Policy, M: Memory, B: Binning>(
+    alloc: &'a Nogrow<P, M, B>,
     cfg: &'a Config,
     choices: &mut impl Choices,
-) -> Result<Run<'a, P, M>, Violation> {
+) -> Result<Run<'a, P, M, B>, Violation> {
     let mut m = Model {
         alloc,
         cfg,
@@ -509,7 +513,7 @@ pub fn run<'a, P: Policy, M: Memory>(
 
 /// The largest block of at most `upper` bytes (align 8) that `alloc` serves
 /// now, found by bisection (each probe is freed at once). For diagnostics.
-fn largest_block<P: Policy, M: Memory>(alloc: &Nogrow<P, M>, upper: usize) -> usize {
+fn largest_block<P: Policy, M: Memory, B: Binning>(alloc: &Nogrow<P, M, B>, upper: usize) -> usize {
     let (mut lo, mut hi) = (0usize, upper);
     while lo < hi {
         let mid = lo + (hi - lo).div_ceil(2);
@@ -530,7 +534,10 @@ fn largest_block<P: Policy, M: Memory>(alloc: &Nogrow<P, M>, upper: usize) -> us
 /// The free space `alloc` can serve now, as the largest blocks found one
 /// after the other (at most 8, each at least 4 KiB): `(address, size)`.
 /// For diagnostics; every probe is freed before returning.
-fn free_map<P: Policy, M: Memory>(alloc: &Nogrow<P, M>, upper: usize) -> [(usize, usize); 8] {
+fn free_map<P: Policy, M: Memory, B: Binning>(
+    alloc: &Nogrow<P, M, B>,
+    upper: usize,
+) -> [(usize, usize); 8] {
     let mut map = [(0, 0); 8];
     let mut held = [(core::ptr::null_mut(), 0); 8];
     for i in 0..8 {
@@ -559,7 +566,9 @@ fn free_map<P: Policy, M: Memory>(alloc: &Nogrow<P, M>, upper: usize) -> [(usize
 /// Frees every live block (checking each), checks the counters are back to
 /// the baseline, then allocates nearly the whole arena and the whole grown
 /// region (each must succeed without growing memory), and frees them.
-pub fn finish<P: Policy, M: Memory>(run: Run<'_, P, M>) -> Result<Report, Violation> {
+pub fn finish<P: Policy, M: Memory, B: Binning>(
+    run: Run<'_, P, M, B>,
+) -> Result<Report, Violation> {
     let mut m = run.0;
     m.op = u64::MAX;
     while let Some(b) = m.live.pop() {

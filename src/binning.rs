@@ -1,0 +1,209 @@
+//! How talc sorts free chunks into bins, which decides how well a fixed arena
+//! is filled before a request fails.
+//!
+//! talc keeps one free list per bin and serves a request from the first
+//! non-empty bin whose every chunk is large enough. Chunks in the request's
+//! own bin are only searched when no larger bin has any, and there always is
+//! one while the untouched rest of the arena is free. So the wider the bins,
+//! the more often a request splits a much larger chunk while a close fit
+//! waits in a narrower one, and the sooner a large request finds no chunk at
+//! all in a fixed arena.
+//!
+//! - [`Compact`], the default: a bin per chunk size up to 512 bytes, then 16
+//!   bins per doubling of size (at most 6.25 % apart). Fills a fixed arena close to
+//!   dlmalloc's best fit.
+//! - [`Fast`]: talc's own wasm binning (2 bins per doubling, up to 50 %
+//!   apart): faster on workloads of many mid-sized blocks, fills less.
+//!
+//! `BENCHMARKS.md` ("Binning") has the measured trade-off. Any
+//! [`talc::base::binning::Binning`] can be used through [`Nogrow`]'s third type
+//! parameter; the arena must then hold [`min_arena_bytes`] of it.
+//!
+//! [`Nogrow`]: crate::Nogrow
+
+use talc::base::binning::linear_extent_then_linearly_divided_exponential_binning as linear_then_exponential;
+
+/// talc's binning trait, the bound on [`Nogrow`](crate::Nogrow)'s binning parameter.
+pub use talc::base::binning::Binning;
+
+/// Bins per doubling of size in [`Compact`].
+const COMPACT_DIVISIONS: usize = 16;
+
+/// The default binning: fine bins, for capacity. 192 bins (three 64-bit
+/// words of availability bits): one per chunk size up to `32 ×`
+/// [`CHUNK_UNIT`](talc::base::CHUNK_UNIT) (512 bytes on wasm32), then 16 per
+/// doubling of size; chunks of 496 KiB and more (on wasm32) share the last
+/// bin, which talc searches chunk by chunk.
+#[derive(Debug)]
+pub struct Compact;
+
+impl Binning for Compact {
+    type AvailabilityBitField = [u64; 3];
+
+    #[inline(always)]
+    fn size_to_bin(size: usize) -> u32 {
+        linear_then_exponential::<COMPACT_DIVISIONS, 1>(size)
+    }
+}
+
+/// talc's own wasm binning, [`talc::wasm::WasmBinning`]: 64 bins, two per
+/// doubling of size above 256 bytes on wasm32. Faster on many mid-sized
+/// blocks; fills a fixed arena less well than [`Compact`].
+pub type Fast = talc::wasm::WasmBinning;
+
+/// The smallest arena an allocator with binning `B` accepts: talc's minimum
+/// first heap (which holds one list head per bin) plus room for at least a
+/// few small allocations.
+pub const fn min_arena_bytes<B: Binning>() -> usize {
+    talc::min_first_heap_size::<B>() + 256
+}
+
+#[cfg(test)]
+mod tests {
+    //! The bins, checked against an independent statement of their bounds,
+    //! and what they are for, checked on the real talc.
+
+    extern crate std;
+
+    use core::{alloc::Layout, mem::MaybeUninit, ptr::NonNull};
+    use std::vec;
+
+    use talc::base::{CHUNK_UNIT, Talc};
+    use talc::source::Manual;
+
+    use super::*;
+
+    const BINS: u32 = <Compact as Binning>::BIN_COUNT;
+
+    /// The smallest chunk size in bin `bin` of [`Compact`], stated directly:
+    /// one bin per chunk size below `2 × D` units, then `D` bins per doubling.
+    fn compact_bin_start(bin: u32) -> usize {
+        let d = COMPACT_DIVISIONS;
+        let bin = bin as usize;
+        if bin < 2 * d {
+            return bin * CHUNK_UNIT;
+        }
+        let octave = bin / d - 1; // 1 for the first doubling above 2·D units
+        let octave_start = (d * CHUNK_UNIT) << octave;
+        octave_start + (bin % d) * (octave_start / d)
+    }
+
+    #[test]
+    fn compact_has_192_bins_in_three_words() {
+        assert_eq!(BINS, 192);
+        assert_eq!(size_of::<<Compact as Binning>::AvailabilityBitField>(), 24);
+    }
+
+    #[test]
+    fn every_compact_bin_starts_where_stated() {
+        for bin in 1..BINS {
+            let start = compact_bin_start(bin);
+            assert_eq!(start % CHUNK_UNIT, 0, "bin {bin} starts off a chunk unit");
+            assert_eq!(Compact::size_to_bin(start), bin, "bin {bin} at {start}");
+            assert_eq!(
+                Compact::size_to_bin(start - CHUNK_UNIT),
+                bin - 1,
+                "below bin {bin} at {start}"
+            );
+        }
+        // Adjacent bins are at most 1/16 apart above the linear part.
+        for bin in 2 * COMPACT_DIVISIONS as u32..BINS {
+            let (lo, hi) = (compact_bin_start(bin - 1), compact_bin_start(bin));
+            assert!(hi - lo <= lo / COMPACT_DIVISIONS, "bins {lo}..{hi}");
+        }
+        // On wasm32 the last bin starts at 496 KiB.
+        if CHUNK_UNIT == 16 {
+            assert_eq!(compact_bin_start(BINS - 1), 496 << 10);
+        }
+    }
+
+    #[test]
+    fn no_chunk_size_falls_between_bins() {
+        // Every chunk size up to past the last bin's start: its bin is the one
+        // whose stated range holds it; bins never go down and never skip.
+        let top = compact_bin_start(BINS - 1) * 2;
+        let mut previous = Compact::size_to_bin(CHUNK_UNIT);
+        for size in (CHUNK_UNIT..=top).step_by(CHUNK_UNIT) {
+            let bin = Compact::size_to_bin(size);
+            assert!(bin == previous || bin == previous + 1, "skip at {size}");
+            previous = bin;
+            if bin < BINS - 1 {
+                assert!(compact_bin_start(bin) <= size && size < compact_bin_start(bin + 1));
+            } else {
+                assert!(
+                    size >= compact_bin_start(BINS - 1),
+                    "{size} in the last bin"
+                );
+            }
+            // talc's search starts at `size_to_bin_ceil`: every chunk there fits.
+            let ceil = Compact::size_to_bin_ceil(size);
+            if ceil < BINS - 1 {
+                assert!(compact_bin_start(ceil) >= size, "ceil of {size}");
+                assert!(
+                    compact_bin_start(ceil - 1) < size,
+                    "ceil of {size} is not tight"
+                );
+            }
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "walks sizes up to usize::MAX")]
+    fn both_binnings_pass_talcs_own_checks() {
+        talc::base::binning::test_utils::check_binning_properties(None, &|s| {
+            Compact::size_to_bin(s)
+        });
+        talc::base::binning::test_utils::check_binning_properties(None, &|s| Fast::size_to_bin(s));
+    }
+
+    /// The base of the block talc (with binning `B`) gives a `request`-byte
+    /// allocation after two holes were made: one a little larger than the
+    /// request (`close`, by 1/15: more than a Compact bin), one three times larger (`wide`), separated by live
+    /// blocks, with the untouched rest of the heap above. Returns which hole.
+    fn hole_taken<B: Binning>(request: usize) -> &'static str {
+        const HEAP: usize = 256 << 10;
+        let mut memory = vec![MaybeUninit::<u8>::uninit(); HEAP];
+        let mut talc = Talc::<Manual, B>::new(Manual);
+        let byte = |n: usize| Layout::from_size_align(n, 8).unwrap();
+        // SAFETY: `memory` is a fresh buffer used only by this talc, which
+        // does not outlive it.
+        unsafe { talc.claim(memory.as_mut_ptr().cast(), HEAP) }.unwrap();
+        let mut alloc = |n: usize| {
+            // SAFETY: non-zero sizes; the blocks are only freed, with their layouts.
+            unsafe { talc.allocate(byte(n)) }.unwrap()
+        };
+        let close = alloc(request + request / 15);
+        let _fence1 = alloc(64);
+        let wide = alloc(3 * request);
+        let _fence2 = alloc(64);
+        let free = |talc: &mut Talc<Manual, B>, p: NonNull<u8>, n: usize| {
+            // SAFETY: `p` came from this talc with `byte(n)`.
+            unsafe { talc.deallocate(p.as_ptr(), byte(n)) }
+        };
+        free(&mut talc, close, request + request / 15);
+        free(&mut talc, wide, 3 * request);
+        // SAFETY: non-zero size.
+        let got = unsafe { talc.allocate(byte(request)) }.unwrap();
+        if got == close {
+            "close"
+        } else if got == wide {
+            "wide"
+        } else {
+            "elsewhere"
+        }
+    }
+
+    #[test]
+    fn compact_fills_the_close_hole_where_fast_splits_a_wide_one() {
+        for request in [1200, 10_000, 40_000] {
+            assert_eq!(hole_taken::<Compact>(request), "close", "{request} B");
+            assert_ne!(hole_taken::<Fast>(request), "close", "{request} B");
+        }
+    }
+
+    #[test]
+    fn min_arena_bytes_holds_talcs_first_heap() {
+        assert!(min_arena_bytes::<Compact>() > min_arena_bytes::<Fast>());
+        assert_eq!(crate::MIN_ARENA_BYTES, min_arena_bytes::<Compact>());
+    }
+}
