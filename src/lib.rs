@@ -99,15 +99,18 @@ macro_rules! install {
 #[macro_export]
 macro_rules! policy_section {
     ($policy:ty) => {
+        // No `#[used]`: on wasm, rustc emits a `link_section` static as a
+        // custom section by itself; `#[used]` would also keep a copy of its
+        // bytes in the module's data, in linear memory.
         const _: () = {
             #[cfg(target_family = "wasm")]
             #[unsafe(link_section = "nogrow")]
-            #[used]
+            #[allow(dead_code)]
             static NOGROW_POLICY_SECTION: [u8; 8] =
                 $crate::state::policy_record(<$policy as $crate::Policy>::KIND);
             #[cfg(target_family = "wasm")]
             #[unsafe(link_section = "nogrow.layout")]
-            #[used]
+            #[allow(dead_code)]
             static NOGROW_LAYOUT_SECTION: [u8; $crate::state::LAYOUT_RECORD.len()] =
                 $crate::state::LAYOUT_RECORD;
         };
