@@ -12,7 +12,10 @@
 // the fastest counts (every run starts from an empty heap, and a bump
 // allocator never sees earlier garbage). The cost of an empty export call is
 // subtracted. Median and min over the repetitions; ratios within 10 % are
-// called noise (≈).
+// called noise (≈). The real workloads (JSON, regex on AWS service models)
+// are timed the same way, the document copied in before the timed call; then
+// each gets its smallest capacity, bisected over fresh instances (a ballast
+// block shrinks an arena, a rewritten memory maximum limits growth).
 //
 // This file parses the arguments and picks the role: a child process measuring
 // one thing (lib/child.mjs), the parent running them all (lib/parent.mjs), or

@@ -3,8 +3,11 @@
 //!
 //! Every workload is a plain `extern "C"` export that runs a guest-side loop
 //! driven by a fixed-seed PRNG and returns how many allocations failed, so the
-//! host (`bench/run.mjs`) only times one call. With the `size` feature the
-//! module holds a tiny size probe instead of the workloads (code-size table).
+//! host (`bench/run.mjs`) only times one call. The real workloads
+//! (serde_json, regex; `real.rs`) work on a document the host copies in
+//! through `input_alloc` and leave a result the host checks. With the `size`
+//! feature the module holds a tiny size probe instead of the workloads
+//! (code-size table); serde_json and regex are not linked into it.
 //!
 //! Capacity is the same for everyone: arena allocators get [`ARENA_BYTES`] of
 //! static arena, and every module is linked with `--max-memory` =
