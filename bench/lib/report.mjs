@@ -6,7 +6,7 @@
 import { BALLAST_STEP, JS_VIEW_ATTACH, JS_VIEW_RAW, TARGET_MS, isReal } from './workloads.mjs';
 
 /** nogrow's own policies, the rows the goals apply to. */
-const NOGROW = ['nogrow-fail', 'nogrow-reserve', 'nogrow-signal'];
+const NOGROW = ['nogrow-fail', 'nogrow-fail-fast', 'nogrow-reserve', 'nogrow-signal'];
 
 const fmt = (x, d = 1) => (x == null || !Number.isFinite(x) ? '—' : x.toFixed(d));
 /** Speedup of `x` over `base` (both ns per op), or null if either is missing. */

@@ -14,6 +14,7 @@ export const PEERS = [
   { name: 'wasmalloc', label: 'wasmalloc WasmAlloc' },
   { name: 'bump', label: 'bump (never frees)' },
   { name: 'nogrow-fail', label: 'nogrow Fail' },
+  { name: 'nogrow-fail-fast', label: 'nogrow Fail, binning::Fast' },
   { name: 'nogrow-reserve', label: 'nogrow Reserve' },
   { name: 'nogrow-signal', label: 'nogrow Signal' },
 ];

@@ -66,6 +66,10 @@ pub const PEERS: &[Peer] = &[
         feature: "nogrow-fail",
     },
     Peer {
+        name: "nogrow-fail-fast",
+        feature: "nogrow-fail-fast",
+    },
+    Peer {
         name: "nogrow-reserve",
         feature: "nogrow-reserve",
     },

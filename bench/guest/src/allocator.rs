@@ -12,6 +12,7 @@
     feature = "bump",
     feature = "none",
     feature = "nogrow-fail",
+    feature = "nogrow-fail-fast",
     feature = "nogrow-reserve",
     feature = "nogrow-signal"
 )))]
@@ -182,6 +183,21 @@ mod chosen {
     pub const STATIC_ARENA: usize = crate::ARENA_BYTES;
     pub const GROWS: bool = false;
     nogrow::install!(arena: crate::ARENA_BYTES, policy: Fail);
+}
+
+// nogrow Fail with talc's own binning (`binning::Fast`) instead of the
+// default `Compact`: the binning's share of nogrow's speed and capacity.
+#[cfg(feature = "nogrow-fail-fast")]
+mod chosen {
+    pub const STATIC_ARENA: usize = crate::ARENA_BYTES;
+    pub const GROWS: bool = false;
+    nogrow::arena! {
+        #[global_allocator]
+        pub static NOGROW: nogrow::Nogrow<nogrow::Fail, nogrow::WasmMemory, nogrow::binning::Fast> =
+            (crate::ARENA_BYTES, nogrow::Fail);
+    }
+    nogrow::export_abi!(NOGROW);
+    nogrow::policy_section!(nogrow::Fail);
 }
 
 #[cfg(feature = "nogrow-reserve")]
