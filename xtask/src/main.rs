@@ -52,7 +52,7 @@ fn main() -> ExitCode {
                  test-package    what `cargo package` and `npm pack` ship; the npm package installed, type-checked, bundled\n  \
                  test-expect     examples/expect-guest's wasm32 tests (nogrow::expect in a user's crate)\n  \
                  build-guests    build every guest to target/guests/*.wasm\n  \
-                 bench           allocator benchmarks (bench/run.mjs); --smoke: seconds, tiny counts; --workers: the threads benchmark (bench/workers.mjs)\n  \
+                 bench           allocator benchmarks (bench/run.mjs); --smoke: seconds, tiny counts; --workers: the threads benchmark (bench/workers.mjs); --validate-ballast: real arenas against the capacity search\n  \
                  stress          >= 10^7 random ops per policy, host and wasm32, and the threaded guests across 4 workers (--ops N, --seed S, --host-only, --wasm-only)\n  \
                  install-tools   install the wasm targets, Miri, wasm-bindgen-test-runner, npm and Python packages"
             );
