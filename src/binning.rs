@@ -10,8 +10,8 @@
 //! all in a fixed arena.
 //!
 //! - [`Compact`], the default: a bin per chunk size up to 512 bytes, then 16
-//!   bins per doubling of size (at most 6.25 % apart). Fills a fixed arena close to
-//!   dlmalloc's best fit.
+//!   bins per doubling of size (at most 6.25 % apart) up to 1 MiB, and two
+//!   per doubling above. Fills a fixed arena close to dlmalloc's best fit.
 //! - [`Fast`]: talc's own wasm binning (2 bins per doubling, up to 50 %
 //!   apart): faster on workloads of many mid-sized blocks, fills less.
 //!
@@ -26,23 +26,48 @@ use talc::base::binning::linear_extent_then_linearly_divided_exponential_binning
 /// talc's binning trait, the bound on [`Nogrow`](crate::Nogrow)'s binning parameter.
 pub use talc::base::binning::Binning;
 
-/// Bins per doubling of size in [`Compact`].
+/// Bins per doubling of size in [`Compact`] below [`COMPACT_FINE_BELOW`].
 const COMPACT_DIVISIONS: usize = 16;
 
-/// The default binning: fine bins, for capacity. 192 bins (three 64-bit
+/// Chunks from this size up get two bins per doubling in [`Compact`]: finer
+/// bins buy little for chunks this large, and the coarse ones still tell a
+/// 2 MiB chunk from a 64 MiB one, so a small request is served from the
+/// smaller (with one last bin for both, talc would take whichever it freed
+/// last and could split the large one).
+const COMPACT_FINE_BELOW: usize = 1 << 20;
+
+/// The fine bins of [`Compact`].
+const fn compact_fine(size: usize) -> u32 {
+    linear_then_exponential::<COMPACT_DIVISIONS, 1>(size)
+}
+
+/// The coarse bins of [`Compact`], before [`COMPACT_COARSE_OFFSET`].
+const fn compact_coarse(size: usize) -> u32 {
+    linear_then_exponential::<2, 8>(size)
+}
+
+/// Makes the coarse bins continue the fine ones at [`COMPACT_FINE_BELOW`].
+const COMPACT_COARSE_OFFSET: u32 =
+    compact_fine(COMPACT_FINE_BELOW) - compact_coarse(COMPACT_FINE_BELOW);
+
+/// The default binning: fine bins, for capacity. 256 bins (four 64-bit
 /// words of availability bits): one per chunk size up to `32 ×`
 /// [`CHUNK_UNIT`](talc::base::CHUNK_UNIT) (512 bytes on wasm32), then 16 per
-/// doubling of size; chunks of 496 KiB and more (on wasm32) share the last
-/// bin, which talc searches chunk by chunk.
+/// doubling of size up to 1 MiB, then two per doubling (232 bins cover every
+/// size on wasm32).
 #[derive(Debug)]
 pub struct Compact;
 
 impl Binning for Compact {
-    type AvailabilityBitField = [u64; 3];
+    type AvailabilityBitField = [u64; 4];
 
     #[inline(always)]
     fn size_to_bin(size: usize) -> u32 {
-        linear_then_exponential::<COMPACT_DIVISIONS, 1>(size)
+        if size < COMPACT_FINE_BELOW {
+            compact_fine(size)
+        } else {
+            compact_coarse(size) + COMPACT_COARSE_OFFSET
+        }
     }
 }
 
@@ -76,28 +101,41 @@ mod tests {
     const BINS: u32 = <Compact as Binning>::BIN_COUNT;
 
     /// The smallest chunk size in bin `bin` of [`Compact`], stated directly:
-    /// one bin per chunk size below `2 × D` units, then `D` bins per doubling.
-    fn compact_bin_start(bin: u32) -> usize {
+    /// one bin per chunk size below `2 × D` units, then `D` bins per doubling
+    /// up to 1 MiB, then two per doubling. `None` past the largest size.
+    fn compact_bin_start(bin: u32) -> Option<usize> {
         let d = COMPACT_DIVISIONS;
         let bin = bin as usize;
         if bin < 2 * d {
-            return bin * CHUNK_UNIT;
+            return Some(bin * CHUNK_UNIT);
         }
-        let octave = bin / d - 1; // 1 for the first doubling above 2·D units
-        let octave_start = (d * CHUNK_UNIT) << octave;
-        octave_start + (bin % d) * (octave_start / d)
+        let fine_bins = (COMPACT_FINE_BELOW / (d * CHUNK_UNIT)).ilog2() as usize * d + d;
+        if bin < fine_bins {
+            let octave = bin / d - 1; // 1 for the first doubling above 2·D units
+            let octave_start = (d * CHUNK_UNIT) << octave;
+            return Some(octave_start + (bin % d) * (octave_start / d));
+        }
+        let (octave, half) = ((bin - fine_bins) / 2, (bin - fine_bins) % 2);
+        let octave_start = COMPACT_FINE_BELOW.checked_shl(octave as u32)?;
+        (octave_start.leading_zeros() > 0).then(|| octave_start + half * octave_start / 2)
     }
 
     #[test]
-    fn compact_has_192_bins_in_three_words() {
-        assert_eq!(BINS, 192);
-        assert_eq!(size_of::<<Compact as Binning>::AvailabilityBitField>(), 24);
+    fn compact_has_256_bins_in_four_words() {
+        assert_eq!(BINS, 256);
+        assert_eq!(size_of::<<Compact as Binning>::AvailabilityBitField>(), 32);
+        if CHUNK_UNIT == 16 {
+            // Every wasm32 size has its own bin: the last one is never shared.
+            assert_eq!(Compact::size_to_bin(u32::MAX as usize), 231);
+        }
     }
 
     #[test]
     fn every_compact_bin_starts_where_stated() {
         for bin in 1..BINS {
-            let start = compact_bin_start(bin);
+            let Some(start) = compact_bin_start(bin) else {
+                break;
+            };
             assert_eq!(start % CHUNK_UNIT, 0, "bin {bin} starts off a chunk unit");
             assert_eq!(Compact::size_to_bin(start), bin, "bin {bin} at {start}");
             assert_eq!(
@@ -106,44 +144,42 @@ mod tests {
                 "below bin {bin} at {start}"
             );
         }
-        // Adjacent bins are at most 1/16 apart above the linear part.
+        // Adjacent bins are at most 1/16 apart from 512 bytes to 1 MiB.
         for bin in 2 * COMPACT_DIVISIONS as u32..BINS {
-            let (lo, hi) = (compact_bin_start(bin - 1), compact_bin_start(bin));
+            let (lo, hi) = (
+                compact_bin_start(bin - 1).unwrap(),
+                compact_bin_start(bin).unwrap(),
+            );
+            if hi > COMPACT_FINE_BELOW {
+                break;
+            }
             assert!(hi - lo <= lo / COMPACT_DIVISIONS, "bins {lo}..{hi}");
-        }
-        // On wasm32 the last bin starts at 496 KiB.
-        if CHUNK_UNIT == 16 {
-            assert_eq!(compact_bin_start(BINS - 1), 496 << 10);
         }
     }
 
     #[test]
     fn no_chunk_size_falls_between_bins() {
-        // Every chunk size up to past the last bin's start: its bin is the one
-        // whose stated range holds it; bins never go down and never skip.
-        let top = compact_bin_start(BINS - 1) * 2;
+        // Every chunk size up to four times the end of the fine bins: its bin
+        // is the one whose stated range holds it; bins never go down and
+        // never skip; talc's search start (`size_to_bin_ceil`) holds only
+        // chunks that fit.
+        let top = 4 * COMPACT_FINE_BELOW;
         let mut previous = Compact::size_to_bin(CHUNK_UNIT);
         for size in (CHUNK_UNIT..=top).step_by(CHUNK_UNIT) {
             let bin = Compact::size_to_bin(size);
             assert!(bin == previous || bin == previous + 1, "skip at {size}");
             previous = bin;
-            if bin < BINS - 1 {
-                assert!(compact_bin_start(bin) <= size && size < compact_bin_start(bin + 1));
-            } else {
-                assert!(
-                    size >= compact_bin_start(BINS - 1),
-                    "{size} in the last bin"
-                );
-            }
-            // talc's search starts at `size_to_bin_ceil`: every chunk there fits.
+            let (start, next) = (compact_bin_start(bin), compact_bin_start(bin + 1));
+            assert!(
+                start.unwrap() <= size && size < next.unwrap(),
+                "{size} in bin {bin}"
+            );
             let ceil = Compact::size_to_bin_ceil(size);
-            if ceil < BINS - 1 {
-                assert!(compact_bin_start(ceil) >= size, "ceil of {size}");
-                assert!(
-                    compact_bin_start(ceil - 1) < size,
-                    "ceil of {size} is not tight"
-                );
-            }
+            assert!(compact_bin_start(ceil).unwrap() >= size, "ceil of {size}");
+            assert!(
+                compact_bin_start(ceil - 1).unwrap() < size,
+                "ceil of {size} is not tight"
+            );
         }
     }
 
@@ -199,6 +235,45 @@ mod tests {
             assert_eq!(hole_taken::<Compact>(request), "close", "{request} B");
             assert_ne!(hole_taken::<Fast>(request), "close", "{request} B");
         }
+    }
+
+    /// Where talc (with binning `B`) puts a small block after two large
+    /// holes were freed, the small one first: `true` if in the small hole.
+    fn small_block_goes_to_the_small_hole<B: Binning>() -> bool {
+        const MIB: usize = 1 << 20;
+        const HEAP: usize = 128 * MIB;
+        let mut memory = vec![MaybeUninit::<u8>::uninit(); HEAP];
+        let mut talc = Talc::<Manual, B>::new(Manual);
+        let byte = |n: usize| Layout::from_size_align(n, 8).unwrap();
+        // SAFETY: `memory` is a fresh buffer used only by this talc, which
+        // does not outlive it.
+        unsafe { talc.claim(memory.as_mut_ptr().cast(), HEAP) }.unwrap();
+        let (small, large) = (20 * MIB, 40 * MIB);
+        let mut alloc = |n: usize| {
+            // SAFETY: non-zero sizes; the blocks are only freed, with their layouts.
+            unsafe { talc.allocate(byte(n)) }.unwrap()
+        };
+        let a = alloc(small);
+        let _fence1 = alloc(64);
+        let b = alloc(large);
+        let _fence2 = alloc(64);
+        // The untouched rest (68 MiB) stays free above.
+        // SAFETY: `a` and `b` came from this talc with these layouts.
+        unsafe {
+            talc.deallocate(a.as_ptr(), byte(small));
+            talc.deallocate(b.as_ptr(), byte(large));
+        }
+        // SAFETY: non-zero size.
+        let got = unsafe { talc.allocate(byte(64)) }.unwrap().as_ptr() as usize;
+        let a = a.as_ptr() as usize;
+        (a..a + small).contains(&got)
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "a 128 MiB heap")]
+    fn large_holes_stay_apart_so_small_blocks_do_not_split_the_larger() {
+        assert!(small_block_goes_to_the_small_hole::<Compact>());
+        assert!(small_block_goes_to_the_small_hole::<Fast>());
     }
 
     #[test]

@@ -4,6 +4,13 @@
 //! (Mixed C and Rust blocks under the random-operation model: `random_ops`.)
 #![cfg(not(target_arch = "wasm32"))]
 
+/// The pad behind every arena here (see its docs: talc's search may form a
+/// pointer past the heap's end, which Miri reports).
+#[path = "common/regions.rs"]
+#[allow(dead_code)]
+mod regions;
+use regions::TALC_OVERSHOOT_PAD;
+
 use std::alloc::{GlobalAlloc, Layout};
 
 use nogrow::{
@@ -14,7 +21,7 @@ use nogrow::{
 const ARENA: usize = 64 * 1024;
 
 fn make<P: nogrow::Policy>(policy: P) -> &'static Nogrow<P, SliceMemory> {
-    let arena_mem: &'static mut [u8] = vec![0u8; ARENA].leak();
+    let arena_mem: &'static mut [u8] = vec![0u8; ARENA + TALC_OVERSHOOT_PAD].leak();
     let region: &'static mut [u8] = vec![0u8; 4 * PAGE_SIZE].leak();
     let state: &'static State = Box::leak(Box::new(State::new()));
     // SAFETY: both regions are leaked, so they live for the program and

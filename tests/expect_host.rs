@@ -3,6 +3,13 @@
 //! when it is broken. Runs under `cargo test` and under Miri.
 #![cfg(not(target_arch = "wasm32"))]
 
+/// The pad behind every arena here (see its docs: talc's search may form a
+/// pointer past the heap's end, which Miri reports).
+#[path = "common/regions.rs"]
+#[allow(dead_code)]
+mod regions;
+use regions::TALC_OVERSHOOT_PAD;
+
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -14,14 +21,14 @@ const ARENA: usize = 64 * 1024;
 /// An allocator over a leaked `ARENA`-byte arena and a fake memory of 2
 /// pages that can grow to 16, reporting to `state`.
 fn make_with<P: Policy>(policy: P, state: State) -> &'static Nogrow<P, SliceMemory> {
-    let arena_mem: &'static mut [u8] = vec![0u8; ARENA].leak();
+    let arena_mem: &'static mut [u8] = vec![0u8; ARENA + TALC_OVERSHOOT_PAD].leak();
     let region: &'static mut [u8] = vec![0u8; 16 * PAGE_SIZE].leak();
     let state: &'static State = Box::leak(Box::new(state));
     // SAFETY: both regions are leaked, so they live for the program and
     // nothing else can name them.
     let (arena, memory) = unsafe {
         (
-            Arena::from_raw(arena_mem.as_mut_ptr(), arena_mem.len()),
+            Arena::from_raw(arena_mem.as_mut_ptr(), ARENA),
             SliceMemory::new(region.as_mut_ptr(), 2, 16),
         )
     };

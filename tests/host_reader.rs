@@ -3,6 +3,13 @@
 //! `describeFailure` (run in Node), which renders the same explanation.
 #![cfg(not(target_arch = "wasm32"))]
 
+/// The pad behind every arena here (see its docs: talc's search may form a
+/// pointer past the heap's end, which Miri reports).
+#[path = "common/regions.rs"]
+#[allow(dead_code)]
+mod regions;
+use regions::TALC_OVERSHOOT_PAD;
+
 use std::process::Command;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -13,14 +20,14 @@ use nogrow::{
 };
 
 fn make<P: Policy>(policy: P) -> &'static Nogrow<P, SliceMemory> {
-    let arena: &'static mut [u8] = vec![0u8; 64 << 10].leak();
+    let arena: &'static mut [u8] = vec![0u8; (64 << 10) + TALC_OVERSHOOT_PAD].leak();
     let region: &'static mut [u8] = vec![0u8; 8 * PAGE_SIZE].leak();
     let state: &'static State = Box::leak(Box::new(State::new()));
     // SAFETY: both regions are leaked, so they live for the program and
     // nothing else can name them.
     let (arena, memory) = unsafe {
         (
-            Arena::from_raw(arena.as_mut_ptr(), arena.len()),
+            Arena::from_raw(arena.as_mut_ptr(), 64 << 10),
             SliceMemory::new(region.as_mut_ptr(), 2, 8),
         )
     };

@@ -2,6 +2,13 @@
 //! that can refuse to grow). Runs under `cargo test` and under Miri.
 #![cfg(not(target_arch = "wasm32"))]
 
+/// The pad behind every arena here (see its docs: talc's search may form a
+/// pointer past the heap's end, which Miri reports).
+#[path = "common/regions.rs"]
+#[allow(dead_code)]
+mod regions;
+use regions::TALC_OVERSHOOT_PAD;
+
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -18,14 +25,14 @@ fn make<P: Policy>(
     initial: usize,
     max: usize,
 ) -> &'static Nogrow<P, SliceMemory> {
-    let arena_mem: &'static mut [u8] = vec![0u8; arena].leak();
+    let arena_mem: &'static mut [u8] = vec![0u8; arena + TALC_OVERSHOOT_PAD].leak();
     let region: &'static mut [u8] = vec![0u8; max * PAGE_SIZE].leak();
     let state: &'static State = Box::leak(Box::new(State::new()));
     // SAFETY: both regions are leaked, so they live for the program and
     // nothing else can name them.
     let (arena, memory) = unsafe {
         (
-            Arena::from_raw(arena_mem.as_mut_ptr(), arena_mem.len()),
+            Arena::from_raw(arena_mem.as_mut_ptr(), arena),
             SliceMemory::new(region.as_mut_ptr(), initial, max),
         )
     };
@@ -368,7 +375,7 @@ fn generation_notices_growth_by_someone_else() {
 
 #[test]
 fn linker_heap_is_claimed_without_growth_and_extended_by_signal() {
-    let arena_mem: &'static mut [u8] = vec![0u8; ARENA].leak();
+    let arena_mem: &'static mut [u8] = vec![0u8; ARENA + TALC_OVERSHOOT_PAD].leak();
     let region: &'static mut [u8] = vec![0u8; 32 * PAGE_SIZE].leak();
     let region_base = region.as_mut_ptr();
     let state: &'static State = Box::leak(Box::new(State::new()));
@@ -432,14 +439,15 @@ fn freed_small_blocks_are_reused_first_and_given_back_before_failing() {
         }
     }
     free(a, small[mid], 24, 8);
-    // A request bigger than either half still finds the whole arena: the
-    // cache is emptied into talc before the allocation fails.
-    let big = alloc(a, ARENA - 2048, 8);
+    // A request bigger than either half still finds the whole arena (but
+    // talc's bins, which live in it): the cache is emptied into talc before
+    // the allocation fails.
+    let big = alloc(a, ARENA - MIN_ARENA_BYTES, 8);
     assert!(
         !big.is_null(),
         "the parked block was given back and coalesced"
     );
-    free(a, big, ARENA - 2048, 8);
+    free(a, big, ARENA - MIN_ARENA_BYTES, 8);
     assert_eq!(a.stats().in_use, 0);
 }
 
@@ -543,7 +551,7 @@ unsafe impl Memory for HookGrows {
 
 #[test]
 fn growth_inside_the_growth_hook_is_counted_once() {
-    let arena_mem: &'static mut [u8] = vec![0u8; ARENA].leak();
+    let arena_mem: &'static mut [u8] = vec![0u8; ARENA + TALC_OVERSHOOT_PAD].leak();
     let region: &'static mut [u8] = vec![0u8; 16 * PAGE_SIZE].leak();
     let state: &'static State = Box::leak(Box::new(State::new()));
     // SAFETY: leaked regions, owned by the allocator from here on.

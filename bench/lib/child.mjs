@@ -139,12 +139,7 @@ export function childCapacity(wasm, workload, input, maxSteps) {
     let lo = 0;
     let hi = Math.ceil(capacity / BALLAST_STEP);
     const fits = (k) => same(attempt(base, capacity - Math.min(capacity, k * BALLAST_STEP)));
-    while (hi - lo > 1 && steps < maxSteps) {
-      const mid = (lo + hi) >> 1;
-      steps++;
-      if (fits(mid)) hi = mid;
-      else lo = mid;
-    }
+    ({ lo, hi, steps } = bisect(lo, hi, fits, steps, maxSteps));
     return report({
       method: 'ballast', bytes: Math.min(capacity, hi * BALLAST_STEP), precision: (hi - lo) * BALLAST_STEP, steps, capacity,
     });
@@ -158,15 +153,22 @@ export function childCapacity(wasm, workload, input, maxSteps) {
   steps++;
   if (fits(start)) hi = start;
   else lo = start;
+  ({ lo, hi, steps } = bisect(lo, hi, fits, steps, maxSteps));
+  return report({
+    method: 'max-pages', bytes: staticArena + (hi - start) * PAGE, precision: (hi - lo) * PAGE, steps, pages: hi, start,
+  });
+}
+
+/** Narrows `lo` (does not fit) and `hi` (fits) by halves until they are
+ * adjacent or `maxSteps` steps (counting the `steps` already taken) are spent. */
+function bisect(lo, hi, fits, steps, maxSteps) {
   while (hi - lo > 1 && steps < maxSteps) {
     const mid = (lo + hi) >> 1;
     steps++;
     if (fits(mid)) hi = mid;
     else lo = mid;
   }
-  return report({
-    method: 'max-pages', bytes: staticArena + (hi - start) * PAGE, precision: (hi - lo) * PAGE, steps, pages: hi, start,
-  });
+  return { lo, hi, steps };
 }
 
 /** Heap efficiency of `n` fresh instances: bytes live at the first failure
