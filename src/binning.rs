@@ -91,7 +91,7 @@ mod tests {
     extern crate std;
 
     use core::{alloc::Layout, mem::MaybeUninit, ptr::NonNull};
-    use std::vec;
+    use std::vec::Vec;
 
     use talc::base::{CHUNK_UNIT, Talc};
     use talc::source::Manual;
@@ -131,6 +131,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "pure arithmetic, slow under Miri")]
     fn every_compact_bin_starts_where_stated() {
         for bin in 1..BINS {
             let Some(start) = compact_bin_start(bin) else {
@@ -158,6 +159,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "pure arithmetic, slow under Miri")]
     fn no_chunk_size_falls_between_bins() {
         // Every chunk size up to four times the end of the fine bins: its bin
         // is the one whose stated range holds it; bins never go down and
@@ -198,11 +200,13 @@ mod tests {
     /// blocks, with the untouched rest of the heap above. Returns which hole.
     fn hole_taken<B: Binning>(request: usize) -> &'static str {
         const HEAP: usize = 256 << 10;
-        let mut memory = vec![MaybeUninit::<u8>::uninit(); HEAP];
+        // Capacity only: talc needs no initialised bytes, and filling them
+        // one by one is slow under Miri.
+        let mut memory = Vec::<MaybeUninit<u8>>::with_capacity(HEAP);
         let mut talc = Talc::<Manual, B>::new(Manual);
         let byte = |n: usize| Layout::from_size_align(n, 8).unwrap();
-        // SAFETY: `memory` is a fresh buffer used only by this talc, which
-        // does not outlive it.
+        // SAFETY: `memory`'s buffer holds `HEAP` bytes, is used only by this
+        // talc, and outlives it.
         unsafe { talc.claim(memory.as_mut_ptr().cast(), HEAP) }.unwrap();
         let mut alloc = |n: usize| {
             // SAFETY: non-zero sizes; the blocks are only freed, with their layouts.
@@ -242,11 +246,13 @@ mod tests {
     fn small_block_goes_to_the_small_hole<B: Binning>() -> bool {
         const MIB: usize = 1 << 20;
         const HEAP: usize = 128 * MIB;
-        let mut memory = vec![MaybeUninit::<u8>::uninit(); HEAP];
+        // Capacity only: talc needs no initialised bytes, and filling them
+        // one by one is slow under Miri.
+        let mut memory = Vec::<MaybeUninit<u8>>::with_capacity(HEAP);
         let mut talc = Talc::<Manual, B>::new(Manual);
         let byte = |n: usize| Layout::from_size_align(n, 8).unwrap();
-        // SAFETY: `memory` is a fresh buffer used only by this talc, which
-        // does not outlive it.
+        // SAFETY: `memory`'s buffer holds `HEAP` bytes, is used only by this
+        // talc, and outlives it.
         unsafe { talc.claim(memory.as_mut_ptr().cast(), HEAP) }.unwrap();
         let (small, large) = (20 * MIB, 40 * MIB);
         let mut alloc = |n: usize| {
