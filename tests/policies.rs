@@ -430,15 +430,15 @@ fn freed_small_blocks_are_reused_first_and_given_back_before_failing() {
         last,
         "the block just freed serves the next request of its size"
     );
-    // Free all but the middle block, then the middle one: it stays parked in
-    // the cache and splits the free arena in two halves.
+    // Free the middle block first, into the empty cache, where it stays
+    // parked and splits the free arena in two halves; then all the others.
     let mid = small.len() / 2;
+    free(a, small[mid], 24, 8);
     for (i, &p) in small.iter().enumerate() {
         if i != mid {
             free(a, p, 24, 8);
         }
     }
-    free(a, small[mid], 24, 8);
     // A request bigger than either half still finds the whole arena (but
     // talc's bins, which live in it): the cache is emptied into talc before
     // the allocation fails.
@@ -458,14 +458,15 @@ fn signal_empties_the_small_block_cache_before_growing() {
     let small: Vec<_> = (0..900).map(|_| alloc(a, 40, 8)).collect();
     assert!(small.iter().all(|p| !p.is_null()));
     assert_eq!(a.stats().growths, 0);
-    // Park the middle block (freed last): it splits the arena's free space.
+    // Park the middle block (freed first, into the empty cache): it splits
+    // the arena's free space.
     let mid = small.len() / 2;
+    free(a, small[mid], 40, 8);
     for (i, &p) in small.iter().enumerate() {
         if i != mid {
             free(a, p, 40, 8);
         }
     }
-    free(a, small[mid], 40, 8);
     let big = alloc(a, ARENA - 4096, 8);
     assert!(!big.is_null());
     assert_eq!(
