@@ -14,8 +14,9 @@ use crate::{
     binning::{Compact, min_arena_bytes},
     cache::SmallCache,
     memory::Memory,
-    policy::{Policy, ReserveError},
-    source::HeapSource,
+    policy::{Policy, ReserveError, in_place_stays_below_top},
+    reentry::{Holder, reentrant, thread_mark},
+    source::{Growth, HeapSource},
     state::{Failure, ReserveStatus, State, Stats},
 };
 
@@ -34,20 +35,25 @@ pub const MIN_ARENA_BYTES: usize = min_arena_bytes::<Compact>();
 /// The memory nogrow starts with: a static arena, and optionally the heap the
 /// linker declared.
 ///
-/// An `Arena` is the one handle to its memory: it is neither `Clone` nor
-/// `Copy`, and giving it to [`Nogrow::new`] moves it, so safe code cannot make
-/// two allocators over one arena:
+/// An `Arena` is the one handle to its memory. Making one is `unsafe`: its
+/// caller promises the memory is the allocator's alone, and that the
+/// constructor is evaluated once for it (see [`Arena::array`]). After that an
+/// `Arena` is neither `Clone` nor `Copy`, and giving it to [`Nogrow::new`]
+/// moves it, so safe code cannot make a second allocator from it:
 ///
 /// ```compile_fail,E0382
 /// use core::mem::MaybeUninit;
 /// use nogrow::{Arena, Fail, Nogrow, State, WasmMemory};
 /// static mut ARENA: [MaybeUninit<u8>; 1 << 16] = [MaybeUninit::uninit(); 1 << 16];
 /// static STATE: State = State::new();
-/// // SAFETY: `ARENA` is handed over here and named nowhere else.
+/// // SAFETY: `ARENA` is handed over here, once, and named nowhere else.
 /// let arena = unsafe { Arena::array(&raw mut ARENA) };
 /// let a = Nogrow::new(arena, Fail, WasmMemory, &STATE);
 /// let b = Nogrow::new(arena, Fail, WasmMemory, &STATE); // error: use of moved value
 /// ```
+///
+/// [`arena!`](crate::arena) keeps both promises by construction: it declares
+/// the array inside the allocator's own `static` initializer.
 #[derive(Debug)]
 pub struct Arena {
     base: *mut u8,
@@ -64,8 +70,14 @@ impl Arena {
     ///
     /// # Safety
     ///
-    /// The array must be used by nothing but the allocator this arena is given
-    /// to, for the program's lifetime (a `static mut` handed over entirely).
+    /// - The array must be used by nothing but the allocator this arena is
+    ///   given to, for the program's lifetime (a `static mut` handed over
+    ///   entirely, named nowhere else).
+    /// - This call must be evaluated once for that array: not in a `const`
+    ///   (a constant's value is copied at every use, and each copy would be
+    ///   another arena over the same array), not in a function, loop or
+    ///   closure that may run more than once. A `static`'s initializer is
+    ///   evaluated exactly once.
     pub const unsafe fn array<const N: usize>(array: *mut [MaybeUninit<u8>; N]) -> Self {
         Self {
             base: array.cast(),
@@ -79,7 +91,8 @@ impl Arena {
     /// # Safety
     ///
     /// `base` must be valid for reads and writes of `size` bytes for the
-    /// program's lifetime and used by nothing but the allocator.
+    /// program's lifetime and used by nothing but the allocator; and, as for
+    /// [`Arena::array`], this call must be evaluated once for that memory.
     pub const unsafe fn from_raw(base: *mut u8, size: usize) -> Self {
         Self {
             base,
@@ -123,6 +136,10 @@ impl Arena {
 pub struct Nogrow<P: Policy, M: Memory = crate::DefaultMemory, B: Binning = Compact> {
     talc: Lock<P, M, B>,
     state: &'static State,
+    /// The thread running the memory or a `with_memory` closure under the
+    /// lock (see [`reentry`](crate::reentry)): beside the lock, never in the
+    /// host-visible state block.
+    holder: Holder,
 }
 
 impl<P: Policy, M: Memory> Nogrow<P, M> {
@@ -169,6 +186,7 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
         Self {
             talc: TalcLock::new(heap),
             state,
+            holder: Holder::new(),
         }
     }
 
@@ -206,9 +224,25 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
     }
 
     /// Runs `f` on the allocator's memory under its lock (for tests and
-    /// diagnostics; `f` must not allocate through this allocator).
-    pub fn with_memory<R>(&self, f: impl FnOnce(&mut M) -> R) -> R {
-        f(&mut self.lock().source.memory)
+    /// diagnostics: a memory's size, a test memory's counters).
+    ///
+    /// `f` must not allocate through this allocator: the lock is held. Where
+    /// the platform names the calling thread (see the crate docs,
+    /// "Soundness"), that is a clear panic; elsewhere it waits forever, as a
+    /// `std::sync::Mutex` locked twice does.
+    ///
+    /// # Safety
+    ///
+    /// `f` must leave the memory as the allocator's memory: not replace it
+    /// (`core::mem::swap`, `core::mem::replace`, assignment) with another
+    /// value, and not make it offer again what it already handed out (its
+    /// linker heap, its pages). The allocator has claimed what this memory
+    /// handed out; a memory swapped in from another allocator would hand out
+    /// that allocator's memory a second time.
+    pub unsafe fn with_memory<R>(&self, f: impl FnOnce(&mut M) -> R) -> R {
+        let mut talc = self.lock();
+        let _inside = self.holder.enter();
+        f(&mut talc.source.memory)
     }
 
     /// Grows memory once by `pages` (0: the compile-time amount) for a
@@ -223,7 +257,14 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
             self.state.set_reserve_status(ReserveStatus::Failed(error));
             return Err(error);
         }
-        HeapSource::reserve(&mut talc, pages)
+        let result = {
+            let _inside = self.holder.enter();
+            HeapSource::reserve(&mut talc, pages)
+        };
+        drop(talc);
+        let growth = result?;
+        growth.tell_host::<M>();
+        Ok(growth.pages())
     }
 
     /// `reserve` as the C ABI returns it: 0 on success, a negative
@@ -245,7 +286,7 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
     }
 
     #[inline(always)]
-    fn lock(&self) -> Guard<'_, P, M, B> {
+    pub(crate) fn lock(&self) -> Guard<'_, P, M, B> {
         match self.talc.try_lock() {
             Some(guard) => guard,
             None => self.lock_contended(),
@@ -255,25 +296,18 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
     #[cold]
     #[inline(never)]
     fn lock_contended(&self) -> Guard<'_, P, M, B> {
-        // A held lock is another thread's, and waiting is right, unless the
-        // allocator's own memory source or growth hook is running (the state's
-        // `in_source` flag, set around both) and does not finish: then this
-        // thread is the one inside it, allocating from within the allocator
-        // (a `Memory` or host hook that allocates), and would wait forever.
-        // The flag, not the toolchain's idea of threads, decides: a threaded
-        // module built on stable Rust has no `target_feature = "atomics"` cfg.
-        let mut spins_in_source = 0u32;
+        // A held lock is another thread's, and waiting is right, however long
+        // it takes, unless the holder is this very thread: then it is inside
+        // code the allocator runs under its lock (a `Memory` or `with_memory`
+        // closure that allocates) and would wait forever. Who holds it is
+        // recorded beside the lock (`Holder`), never guessed from time.
+        let me = thread_mark();
         loop {
             if let Some(guard) = self.talc.try_lock() {
                 return guard;
             }
-            if self.state.in_source.load(Relaxed) == 0 {
-                spins_in_source = 0;
-            } else {
-                spins_in_source += 1;
-                if spins_in_source == REENTRY_SPINS {
-                    reentrant();
-                }
+            if self.holder.is(me) {
+                reentrant();
             }
             core::hint::spin_loop();
         }
@@ -281,25 +315,71 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
 }
 
 impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
-    /// `alloc` through talc, under the caller's lock.
+    /// A block for `layout` when talc's first search found none: claims the
+    /// heap on the first call, grows memory if the policy says so, and asks
+    /// talc again. Returns the block and the growth to tell the host about
+    /// once the lock is released.
     ///
     /// # Safety
     ///
-    /// As `GlobalAlloc::alloc`.
-    #[inline(always)]
-    unsafe fn alloc_talc(&self, talc: &mut Guard<'_, P, M, B>, layout: Layout) -> *mut u8 {
-        // SAFETY: `GlobalAlloc::alloc`'s caller guarantees a non-zero size.
-        match unsafe { talc.allocate(layout) } {
-            Some(ptr) => {
-                self.state.on_alloc(layout.size());
-                ptr.as_ptr()
+    /// `layout` has a non-zero size.
+    #[cold]
+    #[inline(never)]
+    unsafe fn allocate_slow(
+        &self,
+        talc: &mut Guard<'_, P, M, B>,
+        layout: Layout,
+    ) -> (*mut u8, Option<Growth>) {
+        let mut growth = None;
+        if !talc.source.initialized() {
+            let _inside = self.holder.enter();
+            growth = HeapSource::initialize(talc);
+        }
+        loop {
+            // A request talc cannot be asked about (its fit checks could pass
+            // the end of the address space) fails here, without growth.
+            if talc.source.serves(layout) {
+                // SAFETY: non-zero size (caller's guarantee).
+                if let Some(block) = unsafe { talc.allocate(layout) } {
+                    return (block.as_ptr(), growth);
+                }
             }
-            None => {
-                let owned = talc.source.owned_bytes();
-                self.state.on_failure(layout.size(), layout.align(), owned);
-                null_mut()
+            if !P::GROWS {
+                return (null_mut(), growth);
+            }
+            let grown = {
+                let _inside = self.holder.enter();
+                HeapSource::grow_for(talc, layout)
+            };
+            match grown {
+                Some(g) => growth = Some(Growth::merge(growth, g)),
+                None => return (null_mut(), growth),
             }
         }
+    }
+
+    /// [`allocate_slow`](Self::allocate_slow) for `alloc`: accounts for the
+    /// result, releases the lock, then tells the host about any growth.
+    ///
+    /// # Safety
+    ///
+    /// `layout` has a non-zero size.
+    #[cold]
+    #[inline(never)]
+    unsafe fn alloc_slow(&self, mut talc: Guard<'_, P, M, B>, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded from the caller.
+        let (block, growth) = unsafe { self.allocate_slow(&mut talc, layout) };
+        if block.is_null() {
+            let owned = talc.source.owned_bytes();
+            self.state.on_failure(layout.size(), layout.align(), owned);
+        } else {
+            self.state.on_alloc(layout.size());
+        }
+        drop(talc);
+        if let Some(g) = growth {
+            g.tell_host::<M>();
+        }
+        block
     }
 }
 
@@ -328,32 +408,6 @@ impl<P: Policy, M: Memory, B: Binning> core::fmt::Debug for Nogrow<P, M, B> {
     }
 }
 
-/// How long a thread waits on a lock whose holder stays inside the memory
-/// source or growth hook before it concludes it is that holder (re-entrancy):
-/// about a second of spinning on real hardware. A growth by another thread
-/// takes microseconds.
-const REENTRY_SPINS: u32 = if cfg!(miri) { 1 << 8 } else { 1 << 26 };
-
-/// Re-entrancy: a clear panic in debug builds; release wasm32 builds trap
-/// without the message (it costs ~200 bytes).
-#[cold]
-fn reentrant() -> ! {
-    #[cfg(target_arch = "wasm32")]
-    if !cfg!(debug_assertions) {
-        core::arch::wasm32::unreachable()
-    }
-    reentrant_panic()
-}
-
-#[cold]
-#[track_caller]
-fn reentrant_panic() -> ! {
-    panic!(
-        "nogrow: re-entrant allocation: the allocator was called while it was already \
-         allocating (a Memory implementation or host growth hook allocated); this would deadlock"
-    )
-}
-
 // SAFETY: every method forwards to talc under the lock with the caller's
 // guarantees (non-zero sizes, pointers and layouts that came from this
 // allocator); accounting only touches the state block.
@@ -368,8 +422,15 @@ unsafe impl<P: Policy, M: Memory, B: Binning> GlobalAlloc for Nogrow<P, M, B> {
             self.state.on_alloc(layout.size());
             return block;
         }
-        // SAFETY: forwarded from the caller (non-zero size).
-        unsafe { self.alloc_talc(&mut talc, layout) }
+        if talc.source.serves(layout) {
+            // SAFETY: `GlobalAlloc::alloc`'s caller guarantees a non-zero size.
+            if let Some(block) = unsafe { talc.allocate(layout) } {
+                self.state.on_alloc(layout.size());
+                return block.as_ptr();
+            }
+        }
+        // SAFETY: as above.
+        unsafe { self.alloc_slow(talc, layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -389,25 +450,35 @@ unsafe impl<P: Policy, M: Memory, B: Binning> GlobalAlloc for Nogrow<P, M, B> {
         let align = old_layout.align();
         let mut talc = self.lock();
         // Within one small-block class the block already fits exactly;
-        // otherwise talc may resize in place.
+        // otherwise talc may resize in place, where its fit check cannot pass
+        // the end of the address space.
         let class = SmallCache::class(old_layout);
         // SAFETY: the caller guarantees `ptr` came from this allocator with
         // `old_layout` and that `new_size` is non-zero and valid for `align`.
         let in_place = (class.is_some() && class == SmallCache::class_of(new_size, align))
-            || unsafe { talc.try_realloc_in_place(ptr, old_layout, new_size) };
-        let result = if in_place {
-            ptr
-        } else {
-            // Move: talc only fails in place when growing, so copy the old bytes.
-            // SAFETY: the caller guarantees `new_size` is a valid non-zero size for `align`.
-            let layout = unsafe { Layout::from_size_align_unchecked(new_size, align) };
+            || ((new_size <= old_size || in_place_stays_below_top(ptr.addr(), new_size))
+                && unsafe { talc.try_realloc_in_place(ptr, old_layout, new_size) });
+        if in_place {
+            self.state.on_realloc(old_size, new_size);
+            return ptr;
+        }
+        // Move: talc only fails in place when growing, so copy the old bytes.
+        // SAFETY: the caller guarantees `new_size` is a valid non-zero size for `align`.
+        let layout = unsafe { Layout::from_size_align_unchecked(new_size, align) };
+        let (new, growth) = match talc.source.serves(layout) {
             // SAFETY: non-zero size (caller's guarantee).
-            let Some(new) = (unsafe { talc.allocate(layout) }) else {
-                let owned = talc.source.owned_bytes();
-                self.state.on_failure(new_size, align, owned);
-                return null_mut(); // the old block is untouched
-            };
-            let new = new.as_ptr();
+            true => match unsafe { talc.allocate(layout) } {
+                Some(new) => (new.as_ptr(), None),
+                // SAFETY: as above.
+                None => unsafe { self.allocate_slow(&mut talc, layout) },
+            },
+            // SAFETY: as above.
+            false => unsafe { self.allocate_slow(&mut talc, layout) },
+        };
+        if new.is_null() {
+            let owned = talc.source.owned_bytes();
+            self.state.on_failure(new_size, align, owned);
+        } else {
             // SAFETY: both blocks are live and distinct, at least `old_size`
             // bytes (new_size > old_size here); `ptr` came from this allocator
             // with `old_layout` and its contents now live at `new`.
@@ -417,10 +488,12 @@ unsafe impl<P: Policy, M: Memory, B: Binning> GlobalAlloc for Nogrow<P, M, B> {
                 new.copy_from_nonoverlapping(ptr, old_size.min(new_size));
                 dealloc_talc(&mut talc, ptr, old_layout);
             }
-            new
-        };
-        self.state.on_realloc(old_size, new_size);
+            self.state.on_realloc(old_size, new_size);
+        }
         drop(talc);
-        result
+        if let Some(g) = growth {
+            g.tell_host::<M>();
+        }
+        new // null: the old block is untouched
     }
 }

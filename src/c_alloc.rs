@@ -14,7 +14,10 @@
 //! size, its alignment and a check word. That is how `free` finds the layout
 //! Rust's allocator interface needs, and how a `free` of a pointer this family
 //! did not hand out, or a second `free` of one, is caught (most of the time:
-//! see [`free`]) instead of corrupting the heap. The header costs
+//! see [`free`]) instead of corrupting the heap. A block's header is checked
+//! and retired in one step under the allocator's lock, before the block goes
+//! back to the heap, so of two `free`s of one pointer (or a `free` after a
+//! `realloc` that moved it) only one gets the block, on any thread. The header costs
 //! [`HEADER_SPACE`] bytes per block, which the allocator's counters include
 //! (`in_use` counts a C block of `n` bytes as `n + HEADER_SPACE` or more).
 //!
@@ -199,6 +202,31 @@ unsafe fn header(user: *mut u8) -> Result<Header, InvalidPointer> {
     if valid { Ok(h) } else { Err(invalid) }
 }
 
+/// Checks the header of the C block at `user` and, if it checks out, retires
+/// it (spoils its check word), under `alloc`'s lock: of several callers with
+/// one pointer, exactly one gets its header.
+///
+/// # Safety
+///
+/// As [`header`].
+unsafe fn take_header<P: Policy, M: Memory, B: Binning>(
+    alloc: &Nogrow<P, M, B>,
+    user: *mut u8,
+) -> Result<Header, InvalidPointer> {
+    let _lock = alloc.lock();
+    // SAFETY: forwarded from the caller.
+    let h = unsafe { header(user)? };
+    // SAFETY: the header checked out, so it lies in the live block's header
+    // space; spoiling its check word makes every later check of `user` fail.
+    unsafe {
+        user.sub(HEADER).cast::<Header>().write(Header {
+            check: !h.check,
+            ..h
+        })
+    };
+    Ok(h)
+}
+
 /// The underlying block of the live C block at `user` with header `h`.
 fn base_and_layout(user: *mut u8, h: Header) -> (*mut u8, Layout) {
     // `header` checked that the layout exists.
@@ -275,8 +303,13 @@ pub unsafe fn posix_memalign<P: Policy, M: Memory, B: Binning>(
 ///
 /// `ptr` must be null or a block from this family on `alloc`, not freed
 /// since. Anything else is undefined behaviour, as in C. The header check
-/// catches a second `free` of a block and most pointers from elsewhere, but
-/// not all: it reads the bytes below `ptr`, which must at least be readable.
+/// catches a second `free` of a block, a `free` of a pointer a moving
+/// `realloc` already freed, and most pointers from elsewhere, but not all: it
+/// reads the bytes below `ptr`, which must at least be readable; a pointer
+/// whose block was freed and then handed out again at the same address is
+/// that new block (as with any `malloc`); and the check word guards against
+/// mistakes, not against code that forges a header on purpose (it is
+/// computed from the address, size and alignment, with no secret).
 pub unsafe fn free<P: Policy, M: Memory, B: Binning>(
     alloc: &Nogrow<P, M, B>,
     ptr: *mut u8,
@@ -285,18 +318,11 @@ pub unsafe fn free<P: Policy, M: Memory, B: Binning>(
         return Ok(());
     }
     // SAFETY: `ptr` is non-null and, by the caller's guarantee, a live C block.
-    let h = unsafe { header(ptr)? };
+    let h = unsafe { take_header(alloc, ptr)? };
     let (base, layout) = base_and_layout(ptr, h);
-    // SAFETY: the header is inside the live block; spoiling its check word
-    // makes a second `free` of this pointer fail the check. The block came
-    // from `alloc` with `layout` (its header says so, and checks out).
-    unsafe {
-        ptr.sub(HEADER).cast::<Header>().write(Header {
-            check: !h.check,
-            ..h
-        });
-        alloc.dealloc(base, layout);
-    }
+    // SAFETY: the block came from `alloc` with `layout` (its header says so,
+    // and checked out), and this call took its header: no other can free it.
+    unsafe { alloc.dealloc(base, layout) };
     Ok(())
 }
 
@@ -317,17 +343,28 @@ pub unsafe fn realloc<P: Policy, M: Memory, B: Binning>(
         return Ok(malloc(alloc, size));
     }
     // SAFETY: `ptr` is non-null and, by the caller's guarantee, a live C block.
-    let h = unsafe { header(ptr)? };
+    let h = unsafe { take_header(alloc, ptr)? };
     let (base, layout) = base_and_layout(ptr, h);
+    let restore = || {
+        let _lock = alloc.lock();
+        // SAFETY: the block is still live and this call holds its header
+        // (taken above): the header space is the block's, and writable.
+        unsafe { write_header(ptr, h.size, h.align) };
+    };
     let Some(new_layout) = underlying(size, h.align) else {
+        restore();
         alloc.record_failure(size, h.align);
         crate::wasm::set_errno(Errno::NoMemory);
         return Ok(null_mut());
     };
     // SAFETY: `base` came from `alloc` with `layout` (checked header); the
-    // new size is non-zero and valid for the alignment (`underlying`).
+    // new size is non-zero and valid for the alignment (`underlying`). If the
+    // block moves, the old one is freed with its header already retired, so
+    // a stale `free(ptr)` later fails the check.
     let new_base = unsafe { alloc.realloc(base, layout, new_layout.size()) };
     if new_base.is_null() {
+        // The old block is untouched and still the caller's.
+        restore();
         crate::wasm::set_errno(Errno::NoMemory);
         return Ok(null_mut());
     }
@@ -349,10 +386,10 @@ pub unsafe fn malloc_usable_size<P: Policy, M: Memory, B: Binning>(
     alloc: &Nogrow<P, M, B>,
     ptr: *mut u8,
 ) -> Result<usize, InvalidPointer> {
-    let _ = alloc;
     if ptr.is_null() {
         return Ok(0);
     }
+    let _lock = alloc.lock();
     // SAFETY: `ptr` is non-null and, by the caller's guarantee, a live C block.
     Ok(unsafe { header(ptr)? }.size)
 }

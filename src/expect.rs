@@ -73,10 +73,14 @@ impl Snapshot {
         // Lets nogrow notice growth by anyone else (it bumps the generation).
         alloc.generation();
         // Under the allocator's lock: counters and memory size agree.
-        alloc.with_memory(|memory| Snapshot {
-            pages: memory.pages(),
-            stats: alloc.stats(),
-        })
+        // SAFETY: the closure only reads the memory's size and the counters;
+        // it neither replaces the memory nor allocates.
+        unsafe {
+            alloc.with_memory(|memory| Snapshot {
+                pages: memory.pages(),
+                stats: alloc.stats(),
+            })
+        }
     }
 }
 

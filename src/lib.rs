@@ -1,6 +1,11 @@
 #![doc = include_str!("../README.md")]
 #![no_std]
 
+// `std` only names host threads (see `reentry`); on wasm it does nothing, so
+// `no_std` guests keep their own panic handler.
+#[cfg(all(feature = "std", not(target_family = "wasm")))]
+extern crate std;
+
 mod alloc;
 pub mod binning;
 pub mod c_alloc;
@@ -9,6 +14,7 @@ pub mod expect;
 pub mod host;
 pub mod memory;
 pub mod policy;
+mod reentry;
 mod source;
 pub mod state;
 mod wasm;

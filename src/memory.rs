@@ -24,8 +24,11 @@ pub const MAX_PAGES_32: usize = 65_536;
 ///   `pages * PAGE_SIZE` bytes for pages that exist;
 /// - [`linker_heap`](Memory::linker_heap), when it returns a region, returns
 ///   memory that exists and that nothing else in the program uses;
-/// - no method allocates through the global allocator (nogrow calls them while
-///   holding its lock: an allocation there deadlocks or, in debug builds, panics).
+/// - [`linker_heap`](Memory::linker_heap) returns a region at most once in the
+///   program's life (so no two allocators can claim it);
+/// - no method but [`after_growth`](Memory::after_growth) allocates through the
+///   global allocator (nogrow calls them while holding its lock: an allocation
+///   there deadlocks, or panics where nogrow can name the thread).
 ///
 /// # Threads
 ///
@@ -61,8 +64,21 @@ pub unsafe trait Memory: core::fmt::Debug {
     }
 
     /// Called right after nogrow grew the memory from `old_pages` to
-    /// `new_pages` (and after it bumped the generation counter).
+    /// `new_pages` (and after it bumped the generation counter), under the
+    /// allocator's lock: it must not allocate.
     fn notify_grown(&mut self, old_pages: usize, new_pages: usize) {
+        let _ = (old_pages, new_pages);
+    }
+
+    /// Called after nogrow grew the memory (from `old_pages` to `new_pages`
+    /// over one allocation, reserve or reallocation) and released its lock,
+    /// before that call returns: the place for a host hook. It may allocate
+    /// (through the same allocator too), block or take long; other threads
+    /// allocate meanwhile.
+    fn after_growth(old_pages: usize, new_pages: usize)
+    where
+        Self: Sized,
+    {
         let _ = (old_pages, new_pages);
     }
 }
@@ -141,8 +157,9 @@ impl SliceMemory {
 
 // SAFETY: `grow` succeeds only within `max` pages of the region the
 // constructor's caller handed over, and hands out each page once (pages only
-// increase); `linker_heap` returns pages `heap_from..initial`, below every grown
-// page and untouched by anything else. No method allocates.
+// increase); `linker_heap` returns pages `heap_from..initial` once (then
+// none), below every grown page and untouched by anything else. No method
+// allocates.
 unsafe impl Memory for SliceMemory {
     fn pages(&mut self) -> usize {
         self.pages
@@ -168,9 +185,10 @@ unsafe impl Memory for SliceMemory {
     }
 
     fn linker_heap(&mut self) -> Option<(*mut u8, usize)> {
-        (self.heap_from < self.initial).then(|| {
-            let base = self.base.wrapping_add(self.heap_from * PAGE_SIZE);
-            (base, (self.initial - self.heap_from) * PAGE_SIZE)
+        let first = core::mem::replace(&mut self.heap_from, self.initial);
+        (first < self.initial).then(|| {
+            let base = self.base.wrapping_add(first * PAGE_SIZE);
+            (base, (self.initial - first) * PAGE_SIZE)
         })
     }
 

@@ -379,6 +379,168 @@ pub fn plan_geometric(
     Some((least, preferred))
 }
 
+/// One past the highest address a pointer can hold, as a `u64`: 2^32 on
+/// wasm32. (On 64-bit targets `u64::MAX`: no heap comes near it.)
+pub const ADDRESS_SPACE_END: u64 = if usize::BITS < 64 {
+    1u64 << usize::BITS
+} else {
+    u64::MAX
+};
+
+/// Bytes at the top of the address space that no heap is given: on wasm32,
+/// the last 16 MiB of a 4 GiB memory (256 pages). A heap that reached the
+/// top still serves every request up to about this size (see [`HeapTop`]);
+/// and no heap end is ever the address 2^32, which a 32-bit pointer cannot
+/// hold.
+pub const TOP_RESERVE: u64 = 16 << 20;
+
+/// talc's additions to a request in its fit checks, bounded: the chunk's tag
+/// and rounding to a chunk unit, and an aligned base up to `align - 1` above a
+/// free chunk's base. `2 * CHUNK_UNIT` covers the first two for any size.
+const FIT_SLACK: u64 = 2 * talc::base::CHUNK_UNIT as u64;
+
+/// The heap's highest address, and what that allows talc to be asked.
+///
+/// talc 5.1.1 decides whether a free chunk fits a request by adding the
+/// request to the chunk's (aligned) base and comparing the sum with the
+/// chunk's end, and grows a block in place by the same sum. On wasm32 the
+/// sum is 32 bits wide: for a chunk high in memory and a large request it
+/// passes 2^32 and wraps to a small address, the check passes, and talc
+/// hands out a block that runs past the end of memory over live ones. So
+/// nogrow asks talc only about requests whose sum cannot pass the end of the
+/// address space from any chunk of the heap: with the heap's highest address
+/// `top`, `size + align <= 2^32 - top - 32`. Every heap that ends below
+/// 2 GiB serves every request a `Layout` allows (sizes are below 2 GiB); a
+/// heap that reaches higher refuses larger requests (null, recorded as a
+/// failure, no growth) even where a free chunk lower in the heap would fit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeapTop {
+    top: u64,
+    max_request: usize,
+}
+
+impl HeapTop {
+    /// No memory given to talc yet.
+    pub(crate) const fn new() -> Self {
+        Self {
+            top: 0,
+            max_request: clamp(max_request_at(0, ADDRESS_SPACE_END)),
+        }
+    }
+
+    /// Whether talc may be asked for `layout`.
+    #[inline(always)]
+    pub(crate) fn serves(&self, layout: Layout) -> bool {
+        // A `Layout`'s size rounded up to its alignment is at most
+        // `isize::MAX`: the sum cannot overflow.
+        layout.size() + layout.align() <= self.max_request
+    }
+
+    /// Memory up to `end` was given to talc.
+    pub(crate) fn raise(&mut self, end: usize) {
+        let end = end as u64;
+        if end > self.top {
+            self.top = end;
+            self.max_request = clamp(max_request_at(end, ADDRESS_SPACE_END));
+        }
+    }
+
+    /// Bytes of the region `base..base + bytes` a heap may take.
+    pub(crate) fn usable(base: usize, bytes: usize) -> usize {
+        usable_at(base as u64, bytes as u64, ADDRESS_SPACE_END) as usize
+    }
+
+    /// A growth plan `least..=preferred` pages, for a memory of
+    /// `memory_pages` pages starting at `memory_base`, clipped so that the
+    /// heap's new top still allows `layout`; `None` if even `least` would not.
+    pub(crate) fn clip_growth(
+        layout: Layout,
+        memory_pages: usize,
+        memory_base: usize,
+        least: usize,
+        preferred: usize,
+    ) -> Option<(usize, usize)> {
+        let most = most_pages_for(
+            layout.size() as u64 + layout.align() as u64,
+            memory_base as u64,
+            ADDRESS_SPACE_END,
+        );
+        clip_plan(memory_pages as u64, most, least, preferred)
+    }
+}
+
+const fn clamp(n: u64) -> usize {
+    if n > usize::MAX as u64 {
+        usize::MAX
+    } else {
+        n as usize
+    }
+}
+
+/// The largest `size + align` talc may be asked for when the heap's highest
+/// address is `top`, in an address space ending at `space_end`.
+pub const fn max_request_at(top: u64, space_end: u64) -> u64 {
+    space_end.saturating_sub(top).saturating_sub(FIT_SLACK)
+}
+
+/// Bytes of `base..base + bytes` below `space_end - TOP_RESERVE`.
+pub const fn usable_at(base: u64, bytes: u64, space_end: u64) -> u64 {
+    let limit = space_end.saturating_sub(TOP_RESERVE);
+    if base >= limit {
+        0
+    } else if bytes < limit - base {
+        bytes
+    } else {
+        limit - base
+    }
+}
+
+/// Whether talc may grow the block at `ptr` in place to `new_size` bytes:
+/// its end, with talc's additions, stays below `space_end`.
+pub const fn in_place_below_top_at(ptr: u64, new_size: u64, space_end: u64) -> bool {
+    match ptr.checked_add(new_size) {
+        Some(end) => match end.checked_add(FIT_SLACK) {
+            Some(end) => end <= space_end,
+            None => false,
+        },
+        None => false,
+    }
+}
+
+/// [`in_place_below_top_at`] in this target's address space.
+pub fn in_place_stays_below_top(ptr: usize, new_size: usize) -> bool {
+    in_place_below_top_at(ptr as u64, new_size as u64, ADDRESS_SPACE_END)
+}
+
+/// The most pages a memory starting at `memory_base` may have so that a heap
+/// reaching its end still serves a request of `request` bytes (`size +
+/// align`), and stays below [`TOP_RESERVE`].
+pub const fn most_pages_for(request: u64, memory_base: u64, space_end: u64) -> u64 {
+    let by_reserve = space_end.saturating_sub(TOP_RESERVE);
+    let by_request = space_end.saturating_sub(FIT_SLACK).saturating_sub(request);
+    let top = if by_reserve < by_request {
+        by_reserve
+    } else {
+        by_request
+    };
+    top.saturating_sub(memory_base) / PAGE_SIZE as u64
+}
+
+/// `least..=preferred` pages of growth for a memory of `memory_pages`, clipped
+/// to `most` pages in total; `None` if even `least` would pass it.
+pub fn clip_plan(
+    memory_pages: u64,
+    most: u64,
+    least: usize,
+    preferred: usize,
+) -> Option<(usize, usize)> {
+    let room = most.checked_sub(memory_pages)?;
+    if least as u64 > room {
+        return None;
+    }
+    Some((least, (preferred as u64).min(room) as usize))
+}
+
 #[cfg(test)]
 mod tests {
     use core::{mem::size_of, ptr::NonNull};

@@ -5,14 +5,16 @@
 //! linker-given heap); after that it asks the [`Policy`] whether to grow
 //! the [`Memory`], and records every growth in the [`State`].
 
-use core::{alloc::Layout, ptr::NonNull, sync::atomic::Ordering::Relaxed};
+use core::{alloc::Layout, ptr::NonNull};
 
 use talc::{base::Talc, base::binning::Binning, source::Source};
 
 use crate::{
     cache::SmallCache,
     memory::{Memory, PAGE_SIZE},
-    policy::{Policy, ReserveError, pages_for, plan_reserve, reserves_at_first_allocation},
+    policy::{
+        HeapTop, Policy, ReserveError, pages_for, plan_reserve, reserves_at_first_allocation,
+    },
     state::{ReserveStatus, State},
 };
 
@@ -40,6 +42,9 @@ pub struct HeapSource<P: Policy, M: Memory> {
     generation: u32,
     /// End of the heap that ends where memory ends (extended by growth).
     top: Option<NonNull<u8>>,
+    /// The highest address of any memory given to talc, and the largest
+    /// request talc may be asked about with it (see [`HeapTop`]).
+    heap_top: HeapTop,
     /// Freed small blocks, handed back to talc before any failure or growth.
     pub(crate) cache: SmallCache,
 }
@@ -79,6 +84,7 @@ impl<P: Policy, M: Memory> HeapSource<P, M> {
             seen_pages: None,
             generation: 0,
             top: None,
+            heap_top: HeapTop::new(),
             cache: SmallCache::new(),
         }
     }
@@ -135,8 +141,43 @@ impl<P: Policy, M: Memory> HeapSource<P, M> {
         pages_for(self.owned_bytes)
     }
 
-    /// Claims the arena (and linker heap) and records the policy.
-    fn initialize<B: Binning>(talc: &mut Talc<Self, B>) {
+    /// Whether the heap has claimed its memory (the first allocation or
+    /// reserve does).
+    pub(crate) fn initialized(&self) -> bool {
+        self.initialized
+    }
+
+    /// Whether talc may be asked for `layout` now: its fit checks cannot
+    /// pass the end of the address space anywhere in the heap.
+    #[inline(always)]
+    pub(crate) fn serves(&self, layout: Layout) -> bool {
+        self.heap_top.serves(layout)
+    }
+
+    /// Gives talc `bytes` at `base` as a new heap, clipped below the top of
+    /// the address space. Returns the heap's end, if talc took it.
+    ///
+    /// # Safety
+    ///
+    /// `base..base + bytes` is memory the heap owns from now on, used by
+    /// nothing else.
+    unsafe fn claim<B: Binning>(
+        talc: &mut Talc<Self, B>,
+        base: *mut u8,
+        bytes: usize,
+    ) -> Option<NonNull<u8>> {
+        let usable = HeapTop::usable(base.addr(), bytes);
+        // SAFETY: `..usable` is within the region the caller hands over.
+        let end = unsafe { talc.claim(base, usable) }?;
+        talc.source.add_owned(usable);
+        talc.source.heap_top.raise(end.as_ptr().addr());
+        Some(end)
+    }
+
+    /// Claims the arena (and linker heap) and records the policy; a
+    /// [`Reserve::pages`](crate::Reserve::pages) heap not yet reserved also
+    /// makes its reserve. Returns that growth.
+    pub(crate) fn initialize<B: Binning>(talc: &mut Talc<Self, B>) -> Option<Growth> {
         let this = &mut talc.source;
         this.initialized = true;
         this.state.set_policy(P::KIND, this.policy.limit_pages());
@@ -150,31 +191,34 @@ impl<P: Policy, M: Memory> HeapSource<P, M> {
 
         // SAFETY: `HeapSource::new`'s caller handed the arena over for the program's
         // lifetime; it is claimed exactly once (guarded by `initialized`).
-        if unsafe { talc.claim(arena, arena_size) }.is_some() {
-            talc.source.add_owned(arena_size);
-        }
+        let _ = unsafe { Self::claim(talc, arena, arena_size) };
         if let Some((base, size)) = linker {
-            // SAFETY: `Memory::linker_heap` promises the region exists and is
-            // unused; it is claimed exactly once.
-            let end = unsafe { talc.claim(base, size) };
-            if end.is_some() {
-                talc.source.add_owned(size);
-                // The linker heap ends where memory ended: growth extends it.
-                if base.wrapping_add(size) == talc.source.memory.region(pages) {
-                    talc.source.top = end;
-                }
+            // SAFETY: `Memory::linker_heap` promises the region exists, is
+            // unused, and is offered once; it is claimed exactly once.
+            let end = unsafe { Self::claim(talc, base, size) };
+            // The linker heap ends where memory ended: growth extends it.
+            if end.is_some()
+                && base.addr().checked_add(size) == Some(talc.source.memory.region(pages).addr())
+            {
+                talc.source.top = end;
             }
         }
+        if reserves_at_first_allocation(&talc.source.policy, talc.source.reserved) {
+            // The host did not reserve before the first allocation: do it
+            // now (documented on `Reserve`); a refusal leaves the arena.
+            return Self::reserve(talc, 0).ok();
+        }
+        None
     }
 
     /// Grows memory by `least..=preferred` pages (preferred first) and gives
-    /// the new pages to the heap. Returns the pages grown, or `None` if the
+    /// the new pages to the heap. Returns the growth, or `None` if the
     /// memory refused even `least`.
     fn grow_into<B: Binning>(
         talc: &mut Talc<Self, B>,
         least: usize,
         preferred: usize,
-    ) -> Option<usize> {
+    ) -> Option<Growth> {
         if !P::GROWS {
             return None;
         }
@@ -186,26 +230,59 @@ impl<P: Policy, M: Memory> HeapSource<P, M> {
         };
         let new_pages = old + delta;
         let base = this.memory.region(old);
-        let bytes = delta * PAGE_SIZE;
+        // The fresh pages, up to where the heap may end (the last pages of a
+        // 32-bit memory stay out of it: see `HeapTop`).
+        let bytes = HeapTop::usable(base.addr(), delta * PAGE_SIZE);
         let end = base.wrapping_add(bytes);
 
         talc.source.top = match talc.source.top.take() {
-            // SAFETY: `top` is the end of the heap that ends at the old end of
-            // memory (talc rounds heap ends down to a chunk unit, so it may sit
-            // a few bytes below), and `base` is that old end: `top..base` is
-            // the tail of memory the heap was given, and `base..end` is fresh
-            // memory (`Memory::grow` contract) that directly continues it.
-            Some(top) if continues(top.as_ptr(), base) => Some(unsafe { talc.extend(top, end) }),
+            Some(top) if continues(top.as_ptr(), base) && bytes > 0 => {
+                // SAFETY: `top` is the end of the heap that ends at the old
+                // end of memory (talc rounds heap ends down to a chunk unit,
+                // so it may sit a few bytes below), and `base` is that old
+                // end: `top..base` is the tail of memory the heap was given,
+                // and `base..end` is fresh memory (`Memory::grow` contract)
+                // that directly continues it.
+                let new_top = unsafe { talc.extend(top, end) };
+                talc.source.add_owned(bytes);
+                talc.source.heap_top.raise(new_top.as_ptr().addr());
+                Some(new_top)
+            }
             // SAFETY: `base..end` are the fresh pages just grown, used by
             // nothing else (`Memory::grow` contract).
-            _ => unsafe { talc.claim(base, bytes) },
+            _ => unsafe { Self::claim(talc, base, bytes) },
         };
 
         let this = &mut talc.source;
-        this.add_owned(bytes);
         this.record_growth(old, new_pages);
         this.memory.notify_grown(old, new_pages);
-        Some(delta)
+        Some(Growth {
+            old,
+            new: new_pages,
+        })
+    }
+
+    /// Grows memory for `layout` as the policy plans it (the arena is
+    /// exhausted and the cache empty). Returns the growth, or `None` when the
+    /// policy or the memory refuses.
+    pub(crate) fn grow_for<B: Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Option<Growth> {
+        if !P::GROWS {
+            return None;
+        }
+        let this = &mut talc.source;
+        let memory_pages = this.observe();
+        let (least, preferred) =
+            this.policy
+                .plan_growth(layout, this.owned_pages(), memory_pages)?;
+        // Never so far that the heap's new top would forbid the request.
+        let (least, preferred) = HeapTop::clip_growth(
+            layout,
+            memory_pages,
+            this.memory.region(0).addr(),
+            least,
+            preferred,
+        )?;
+        Self::grow_into(talc, least, preferred)
     }
 
     /// Performs the policy's one reserve of `requested` pages (0: the
@@ -213,12 +290,8 @@ impl<P: Policy, M: Memory> HeapSource<P, M> {
     pub(crate) fn reserve<B: Binning>(
         talc: &mut Talc<Self, B>,
         requested: u32,
-    ) -> Result<usize, ReserveError> {
-        // The reserve grows memory and may call the growth hook, as `acquire`.
-        let in_source = &talc.source.state.in_source;
-        let outer = in_source.swap(1, Relaxed);
+    ) -> Result<Growth, ReserveError> {
         let result = Self::try_reserve(talc, requested);
-        talc.source.state.in_source.store(outer, Relaxed);
         // Reserved once a reserve is in effect; otherwise the last failure.
         let this = &talc.source;
         this.state.set_reserve_status(match result {
@@ -232,16 +305,52 @@ impl<P: Policy, M: Memory> HeapSource<P, M> {
     fn try_reserve<B: Binning>(
         talc: &mut Talc<Self, B>,
         requested: u32,
-    ) -> Result<usize, ReserveError> {
+    ) -> Result<Growth, ReserveError> {
         let this = &mut talc.source;
         let memory_pages = this.observe();
         let pages = plan_reserve(&this.policy, requested, this.reserved, memory_pages)?;
-        if !this.initialized {
+        // Marked first: a lazy reserve inside `initialize` must not recurse.
+        talc.source.reserved = true;
+        if !talc.source.initialized {
             Self::initialize(talc);
         }
-        let grown = Self::grow_into(talc, pages, pages).ok_or(ReserveError::Refused)?;
-        talc.source.reserved = true;
-        Ok(grown)
+        match Self::grow_into(talc, pages, pages) {
+            Some(growth) => Ok(growth),
+            None => {
+                talc.source.reserved = false;
+                Err(ReserveError::Refused)
+            }
+        }
+    }
+}
+
+/// A growth nogrow performed: memory went from `old` to `new` pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Growth {
+    old: usize,
+    new: usize,
+}
+
+impl Growth {
+    /// Pages grown.
+    pub(crate) fn pages(self) -> usize {
+        self.new - self.old
+    }
+
+    /// One growth for two in a row (`first`, if any, then `then`).
+    pub(crate) fn merge(first: Option<Growth>, then: Growth) -> Growth {
+        match first {
+            Some(first) => Growth {
+                old: first.old,
+                new: then.new,
+            },
+            None => then,
+        }
+    }
+
+    /// Tells the host (`Memory::after_growth`); called with the lock released.
+    pub(crate) fn tell_host<M: Memory>(self) {
+        M::after_growth(self.old, self.new);
     }
 }
 
@@ -266,50 +375,20 @@ fn continues(top: *mut u8, next: *mut u8) -> bool {
     top <= next && next - top < talc::base::CHUNK_UNIT
 }
 
-// SAFETY: `acquire` only touches `talc` and the source's own fields; `Memory`
-// implementations promise not to allocate (see `Memory`'s safety contract),
-// and the debug re-entrancy flag turns a violation into a panic.
+// SAFETY: `acquire` only touches `talc` and the source's own cache; it calls
+// no `Memory` method and nothing that allocates.
 unsafe impl<P: Policy, M: Memory> Source for HeapSource<P, M> {
-    // Out of line and cold: inlined, it bloats talc's `allocate` loop and
-    // slows every allocation, not just the rare ones that need memory.
+    // talc found no room. Before anything fails or grows, the cached small
+    // block goes back to talc: it may coalesce into room for the request
+    // (talc then retries). Claiming the heap and growing memory happen in
+    // the allocator's slow path, where it records who runs the memory.
     #[cold]
     #[inline(never)]
-    fn acquire<B: Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Result<(), ()> {
-        let state = talc.source.state;
-        state.in_source.store(1, Relaxed);
-        let result = Self::acquire_inner(talc, layout);
-        state.in_source.store(0, Relaxed);
-        result
-    }
-}
-
-impl<P: Policy, M: Memory> HeapSource<P, M> {
-    fn acquire_inner<B: Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Result<(), ()> {
-        if !talc.source.initialized {
-            Self::initialize(talc);
-            if reserves_at_first_allocation(&talc.source.policy, talc.source.reserved) {
-                // The host did not reserve before the first allocation: do it
-                // now (documented on `Reserve`); a refusal leaves the arena.
-                let _ = Self::reserve(talc, 0);
-            }
-            return Ok(());
-        }
-        // Before failing or growing, give talc the cached small blocks back:
-        // they may coalesce into room for this request (talc then retries).
+    fn acquire<B: Binning>(talc: &mut Talc<Self, B>, _layout: Layout) -> Result<(), ()> {
         if Self::flush_cache(talc) {
-            return Ok(());
+            Ok(())
+        } else {
+            Err(())
         }
-        if !P::GROWS {
-            return Err(());
-        }
-        let this = &mut talc.source;
-        let memory_pages = this.observe();
-        let (least, preferred) = this
-            .policy
-            .plan_growth(layout, this.owned_pages(), memory_pages)
-            .ok_or(())?;
-        Self::grow_into(talc, least, preferred)
-            .map(|_| ())
-            .ok_or(())
     }
 }

@@ -39,17 +39,12 @@ macro_rules! state_block {
                 [$offset:literal, $konst:ident] $field:ident : $ty:ty,
             )*
         }
-        $(
-            $(#[doc = $idoc:literal])*
-            internal $ifield:ident : $ity:ty,
-        )*
     ) => {
         $(#[doc = $sdoc])*
         #[repr(C)]
         #[derive(Debug)]
         pub struct State {
             $( $(#[doc = $doc])* pub $field: $ty, )*
-            $( $(#[doc = $idoc])* pub $ifield: $ity, )*
         }
 
         /// The host ABI's fields in layout order: name, wasm32 byte offset,
@@ -144,9 +139,6 @@ state_block! {
         /// Pages: the policy's memory limit (0: only the engine's).
         [68, LIMIT_PAGES] limit_pages: AtomicU32,
     }
-    /// Not part of the host ABI: nonzero while the memory source runs
-    /// (re-entrancy checks in debug builds).
-    internal in_source: AtomicU32,
 }
 
 const _: () = assert!(
@@ -238,7 +230,6 @@ impl State {
             last_fail_heap_bytes: AtomicUsize::new(0),
             reserve_status: AtomicU32::new(0),
             limit_pages: AtomicU32::new(0),
-            in_source: AtomicU32::new(0),
         }
     }
 

@@ -40,7 +40,8 @@ fn make<P: Policy>(
 }
 
 fn pages<P: Policy>(a: &Nogrow<P, SliceMemory>) -> usize {
-    a.with_memory(|m| m.pages())
+    // SAFETY: the closure only reads it; it neither replaces the memory nor allocates.
+    unsafe { a.with_memory(|m| m.pages()) }
 }
 
 fn alloc<P: Policy>(a: &Nogrow<P, SliceMemory>, size: usize, align: usize) -> *mut u8 {
@@ -283,7 +284,8 @@ fn signal_bumps_the_generation_exactly_once_per_growth() {
         "every grown page went to the heap"
     );
     assert_eq!(
-        a.with_memory(|m| m.notifications),
+        // SAFETY: the closure only reads it; it neither replaces the memory nor allocates.
+        unsafe { a.with_memory(|m| m.notifications) },
         s.growths as usize,
         "the host is told once per growth"
     );
@@ -295,7 +297,8 @@ fn signal_bumps_the_generation_exactly_once_per_growth() {
 #[test]
 fn signal_never_bumps_on_a_refused_growth() {
     let a = make(Signal::new(), ARENA, 1, 256);
-    a.with_memory(|m| m.refuse_after(1));
+    // SAFETY: the closure only sets when the memory refuses growth; it neither replaces the memory nor allocates.
+    unsafe { a.with_memory(|m| m.refuse_after(1)) };
     let mut nulls = 0;
     for _ in 0..100 {
         if alloc(a, 30_000, 8).is_null() {
@@ -363,7 +366,8 @@ fn generation_notices_growth_by_someone_else() {
     assert!(!alloc(a, 8, 8).is_null());
     assert_eq!(a.generation(), 0);
     // The host (or another allocator) grows memory behind nogrow's back.
-    a.with_memory(|m| m.grow(1));
+    // SAFETY: the closure grows it by pages the region has, as a host would; it neither replaces the memory nor allocates.
+    unsafe { a.with_memory(|m| m.grow(1)) };
     assert_eq!(
         a.generation(),
         1,
@@ -480,7 +484,8 @@ fn signal_empties_the_small_block_cache_before_growing() {
 fn growth_before_the_first_allocation_is_counted_from_instantiation() {
     let a = make(Fail, ARENA, 2, 8);
     // wasi-libc or the host grows memory before nogrow ever looked.
-    a.with_memory(|m| m.grow(3));
+    // SAFETY: the closure grows it by pages the region has, as a host would; it neither replaces the memory nor allocates.
+    unsafe { a.with_memory(|m| m.grow(3)) };
     assert_eq!(a.state().generation.load(Relaxed), 0, "nobody looked yet");
     assert!(!alloc(a, 8, 8).is_null());
     assert_eq!(
@@ -497,11 +502,13 @@ fn growth_before_the_first_allocation_is_counted_from_instantiation() {
 fn growth_by_the_host_between_calls_counts_once_each() {
     let a = make(Fail, ARENA, 2, 8);
     assert_eq!(a.generation(), 0, "a look with no growth");
-    a.with_memory(|m| m.grow(1));
+    // SAFETY: the closure grows it by pages the region has, as a host would; it neither replaces the memory nor allocates.
+    unsafe { a.with_memory(|m| m.grow(1)) };
     assert_eq!(a.generation(), 1);
     assert!(!alloc(a, 8, 8).is_null());
     assert_eq!(a.generation(), 1);
-    a.with_memory(|m| m.grow(1));
+    // SAFETY: the closure grows it by pages the region has, as a host would; it neither replaces the memory nor allocates.
+    unsafe { a.with_memory(|m| m.grow(1)) };
     assert!(!alloc(a, 8, 8).is_null());
     assert_eq!(a.generation(), 2);
     assert_eq!(a.generation(), 2, "looking again counts nothing");
@@ -511,7 +518,8 @@ fn growth_by_the_host_between_calls_counts_once_each() {
 fn growth_by_someone_else_right_before_nogrow_grows_counts_both() {
     let a = make(Signal::new(), ARENA, 2, 16);
     assert!(!alloc(a, 8, 8).is_null());
-    a.with_memory(|m| m.grow(1));
+    // SAFETY: the closure grows it by pages the region has, as a host would; it neither replaces the memory nor allocates.
+    unsafe { a.with_memory(|m| m.grow(1)) };
     assert!(!alloc(a, 3 * PAGE_SIZE, 8).is_null(), "Signal grows");
     assert_eq!(a.stats().growths, 1);
     assert_eq!(a.generation(), 2, "one for the host, one for nogrow");
