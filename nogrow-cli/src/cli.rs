@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::check::{self, Level};
+use crate::component;
 use crate::error::Error;
 use crate::seal;
 
@@ -43,6 +44,9 @@ check   reports every memory.grow (function, name, reachability from exports and
         verdict changes the exit status only with --require-fixed-tables (1 when it can grow).
 seal    sets the memory's declared maximum to N pages (default: its initial size), so the
         engine refuses growth; every other section is copied byte for byte.
+components (wasm32-wasip2 builds): check judges every core module inside, nested
+        components' too, one report each, and passes only if every module passes; seal
+        seals the memory of every core module that defines one.
 errors  exit 2 with one line: the file, the byte offset, what is wrong.";
 
 /// Runs the command line `args` (without the program name); writes the
@@ -107,6 +111,9 @@ fn run_check(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Resul
     let file = file.ok_or_else(|| Error::whole("check needs a MODULE.wasm"))?;
     let level = level.unwrap_or(Level::CannotGrow);
     let bytes = read(&file)?;
+    if component::is_component(&bytes) {
+        return check_component(&file, &bytes, level, json, fixed_tables, out, err);
+    }
     let report = check::check(&bytes).map_err(|e| in_file(&file, e))?;
     if json {
         let _ = writeln!(out, "{:#}", report.json(&file, level, fixed_tables));
@@ -130,6 +137,47 @@ fn run_check(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> Resul
             report.tables.verdict.as_str()
         );
         code = EXIT_VERDICT;
+    }
+    Ok(code)
+}
+
+/// `check` on a component: one report per core module, the verdicts over all.
+fn check_component(
+    file: &str,
+    bytes: &[u8],
+    level: Level,
+    json: bool,
+    fixed_tables: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<i32, Error> {
+    let report = component::check(bytes).map_err(|e| in_file(file, e))?;
+    if json {
+        let _ = writeln!(out, "{:#}", report.json(file, level, fixed_tables));
+    } else {
+        let _ = write!(out, "{}", report.text(file, level, fixed_tables));
+    }
+    let mut code = EXIT_OK;
+    for m in &report.modules {
+        if !m.report.verdict.meets(level) {
+            let _ = writeln!(
+                err,
+                "nogrow: {file}: {}: verdict {} does not meet {}",
+                m.label(),
+                m.report.verdict.as_str(),
+                level.as_str()
+            );
+            code = EXIT_VERDICT;
+        }
+        if !m.report.tables.meets(fixed_tables) {
+            let _ = writeln!(
+                err,
+                "nogrow: {file}: {}: table verdict {} does not meet --require-fixed-tables",
+                m.label(),
+                m.report.tables.verdict.as_str()
+            );
+            code = EXIT_VERDICT;
+        }
     }
     Ok(code)
 }
@@ -166,6 +214,9 @@ fn run_seal(args: &[String], err: &mut dyn Write) -> Result<i32, Error> {
     let input = input.ok_or_else(|| Error::whole("seal needs IN.wasm"))?;
     let output = output.ok_or_else(|| Error::whole("seal needs -o OUT.wasm"))?;
     let bytes = read(&input)?;
+    if component::is_component(&bytes) {
+        return seal_component(&input, &output, &bytes, max_pages, err);
+    }
     let sealed = seal::seal(&bytes, max_pages).map_err(|e| in_file(&input, e))?;
     std::fs::write(&output, &sealed.bytes)
         .map_err(|e| Error::whole(format!("{output}: cannot write: {e}")))?;
@@ -186,6 +237,53 @@ fn run_seal(args: &[String], err: &mut dyn Write) -> Result<i32, Error> {
             ", already sealed: bytes unchanged"
         }
     );
+    Ok(EXIT_OK)
+}
+
+/// `seal` on a component: every core module that defines its memory.
+fn seal_component(
+    input: &str,
+    output: &str,
+    bytes: &[u8],
+    max_pages: Option<u64>,
+    err: &mut dyn Write,
+) -> Result<i32, Error> {
+    let sealed = component::seal(bytes, max_pages).map_err(|e| in_file(input, e))?;
+    std::fs::write(output, &sealed.bytes)
+        .map_err(|e| Error::whole(format!("{output}: cannot write: {e}")))?;
+    for m in &sealed.sealed {
+        let label = match &m.name {
+            Some(n) => format!("{} {n:?}", m.path),
+            None => m.path.to_string(),
+        };
+        for w in &m.sealed.warnings {
+            let _ = writeln!(err, "nogrow: warning: {label}: {w}");
+        }
+        let old = m
+            .sealed
+            .old_maximum
+            .map_or("none".to_string(), |max| max.to_string());
+        let _ = writeln!(
+            err,
+            "nogrow: {input} -> {output}: {label}: memory maximum {old} -> {} pages (initial {}){}",
+            m.sealed.maximum,
+            m.sealed.initial,
+            if m.sealed.changed {
+                ""
+            } else {
+                ", already sealed"
+            }
+        );
+    }
+    for s in &sealed.skipped {
+        let _ = writeln!(err, "nogrow: {input}: not sealed: {s}");
+    }
+    if !sealed.changed {
+        let _ = writeln!(
+            err,
+            "nogrow: {input} -> {output}: every memory already sealed: bytes unchanged"
+        );
+    }
     Ok(EXIT_OK)
 }
 

@@ -153,6 +153,8 @@ pub struct Module {
     pub host_reaches_tables: bool,
     /// Function names from the `name` section.
     pub names: BTreeMap<u32, String>,
+    /// The module's own name, from the `name` section.
+    pub module_name: Option<String>,
     /// The module has a `name` section with function names.
     pub has_function_names: bool,
     /// Contents of every custom section named `nogrow`, concatenated.
@@ -166,20 +168,21 @@ pub struct Module {
 /// Refuses anything that is not a valid core module, with the byte offset:
 /// the pass [`read`] makes, without reading the function bodies' operators.
 pub fn validate(bytes: &[u8]) -> Result<()> {
-    read_module(bytes, false).map(|_| ())
+    read_module(bytes, 0, false).map(|_| ())
 }
 
-/// The checks before the parser: the magic, and a whole header.
-fn check_header(bytes: &[u8]) -> Result<()> {
+/// The checks before the parser: the magic, and a whole header. `base`: the
+/// offset of `bytes` in the file.
+fn check_header(bytes: &[u8], base: usize) -> Result<()> {
     if !bytes.starts_with(b"\0asm") {
         return Err(Error::at(
-            0,
+            base,
             "not a WebAssembly module (missing the \\0asm magic)",
         ));
     }
     if bytes.len() < 8 {
         return Err(Error::at(
-            bytes.len(),
+            base + bytes.len(),
             format!("truncated: {} bytes, a module header is 8", bytes.len()),
         ));
     }
@@ -193,17 +196,26 @@ fn check_header(bytes: &[u8]) -> Result<()> {
 /// every section is valid), and each body's facts are read right after it
 /// validates.
 pub fn read(bytes: &[u8]) -> Result<Module> {
-    read_module(bytes, true)
+    read_module(bytes, 0, true)
 }
 
-/// The pass behind [`read`] and [`validate`]; `with_bodies`: also read each
-/// validated body's operators (the call graph and the grow sites), which
-/// [`validate`] does not need.
-fn read_module(bytes: &[u8], with_bodies: bool) -> Result<Module> {
-    check_header(bytes)?;
+/// [`read`] for a module that starts at byte `base` of a larger file (a core
+/// module inside a component): `bytes` is the module alone, and every offset
+/// in the facts and the errors (grow sites, the memory section, …) is an
+/// offset in the file.
+pub fn read_at(bytes: &[u8], base: usize) -> Result<Module> {
+    read_module(bytes, base, true)
+}
+
+/// The pass behind [`read`], [`read_at`] and [`validate`]; `base`: where
+/// `bytes` starts in the file; `with_bodies`: also read each validated
+/// body's operators (the call graph and the grow sites), which [`validate`]
+/// does not need.
+fn read_module(bytes: &[u8], base: usize, with_bodies: bool) -> Result<Module> {
+    check_header(bytes, base)?;
     let features = WasmFeatures::default();
     let mut validator = Validator::new_with_features(features);
-    let mut parser = Parser::new(0);
+    let mut parser = Parser::new(base as u64);
     parser.set_features(features);
     let mut m = Module::default();
     let mut exported_tables_or_globals = false;
@@ -212,7 +224,7 @@ fn read_module(bytes: &[u8], with_bodies: bool) -> Result<Module> {
     let mut bodies = Vec::new();
     // Where the current section starts: the end of the one before it (or of
     // the header).
-    let mut section_start = 0;
+    let mut section_start = base;
     for payload in parser.parse_all(bytes) {
         let payload = payload?;
         if let Payload::Version {
@@ -221,7 +233,7 @@ fn read_module(bytes: &[u8], with_bodies: bool) -> Result<Module> {
         } = payload
         {
             return Err(Error::at(
-                4,
+                base + 4,
                 "this is a WebAssembly component, not a core module; check the core modules inside it",
             ));
         }
@@ -448,12 +460,16 @@ fn read_names(
     m: &mut Module,
 ) -> std::result::Result<(), wasmparser::BinaryReaderError> {
     for sub in names {
-        if let Name::Function(map) = sub? {
-            m.has_function_names = true;
-            for n in map {
-                let n = n?;
-                m.names.insert(n.index, n.name.to_string());
+        match sub? {
+            Name::Module { name, .. } => m.module_name = Some(name.to_string()),
+            Name::Function(map) => {
+                m.has_function_names = true;
+                for n in map {
+                    let n = n?;
+                    m.names.insert(n.index, n.name.to_string());
+                }
             }
+            _ => {}
         }
     }
     Ok(())

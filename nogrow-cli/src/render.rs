@@ -1,5 +1,7 @@
 //! Rendering a `nogrow check` report: the human-readable text (memory
-//! section, then tables section) and the `--json` object. What is rendered is
+//! section, then tables section) and the `--json` object, for a core module
+//! and for a component (each core module's report, then the verdicts over
+//! them all). What is rendered is
 //! decided in [`crate::check`] and [`crate::tables`]; this module only
 //! formats it.
 
@@ -8,6 +10,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use crate::check::{ABI_EXPORTS, Level, Report, Verdict};
+use crate::component::{ComponentReport, ModuleReport};
 use crate::tables::{TableVerdict, Tables};
 
 impl Report {
@@ -288,4 +291,140 @@ impl Tables {
             "notes": self.notes,
         })
     }
+}
+
+impl ComponentReport {
+    /// Human-readable report of a component: each core module's report as
+    /// [`Report::text`] writes it, indented under a line naming the module,
+    /// then a summary and the verdicts over every module, in the last two
+    /// lines as for a core module (`verdict: …`, `table verdict: …`).
+    pub fn text(&self, file: &str, level: Level, require_fixed_tables: bool) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{file}: component, {} core module{}",
+            self.modules.len(),
+            if self.modules.len() == 1 { "" } else { "s" }
+        );
+        for m in &self.modules {
+            let label = format!(
+                "{} ({}; bytes {}..{})",
+                m.label(),
+                memory_origin(m),
+                m.module.range.start,
+                m.module.range.end
+            );
+            let text = m.report.text(&label, level, require_fixed_tables);
+            for (i, line) in text.lines().enumerate() {
+                let _ = writeln!(s, "{}{line}", if i == 0 { "  " } else { "    " });
+            }
+        }
+        for n in &self.notes {
+            let _ = writeln!(s, "  note: {n}");
+        }
+        let _ = writeln!(s, "summary");
+        for m in &self.modules {
+            let _ = writeln!(
+                s,
+                "  {}: {}{}, {}{}",
+                m.label(),
+                m.report.verdict.as_str(),
+                if m.report.verdict.meets(level) {
+                    ""
+                } else {
+                    " (FAILS)"
+                },
+                m.report.tables.verdict.as_str(),
+                if m.report.tables.meets(require_fixed_tables) {
+                    ""
+                } else {
+                    " (FAILS)"
+                },
+            );
+        }
+        let _ = writeln!(
+            s,
+            "verdict: {} ({} --{} {}{})",
+            self.verdict.as_str(),
+            if self.meets(level) { "meets" } else { "FAILS" },
+            if level == Level::CannotGrow {
+                "require"
+            } else {
+                "allow"
+            },
+            level.as_str(),
+            match self.modules.len() {
+                0 => "; no core module".to_string(),
+                1 => "; the one core module".to_string(),
+                n => format!("; worst of {n} core modules"),
+            }
+        );
+        let _ = writeln!(
+            s,
+            "table verdict: {}{}",
+            self.tables.as_str(),
+            match (require_fixed_tables, self.tables_meet(require_fixed_tables)) {
+                (false, _) => "",
+                (true, true) => " (meets --require-fixed-tables)",
+                (true, false) => " (FAILS --require-fixed-tables)",
+            }
+        );
+        s
+    }
+
+    /// Machine-readable report of a component: `kind: "component"`, the
+    /// verdicts over every module, and `modules[]`, each the object
+    /// [`Report::json`] writes for a core module plus where the module is.
+    pub fn json(&self, file: &str, level: Level, require_fixed_tables: bool) -> Value {
+        let modules: Vec<Value> = self
+            .modules
+            .iter()
+            .map(|m| {
+                let mut v = m.report.json(file, level, require_fixed_tables);
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("path".into(), json!(m.module.path.to_string()));
+                    o.insert("components".into(), json!(m.module.path.components));
+                    o.insert("index".into(), json!(m.module.path.module));
+                    o.insert("name".into(), json!(m.name()));
+                    o.insert("component_name".into(), json!(m.module.component_name));
+                    o.insert("module_name".into(), json!(m.module_name));
+                    o.insert("offset".into(), json!(m.module.range.start));
+                    o.insert("size".into(), json!(m.module.range.len()));
+                    o.insert("defines_memory".into(), json!(m.defines_memory()));
+                    o.insert("imports_memory".into(), json!(m.imports_memory()));
+                }
+                v
+            })
+            .collect();
+        json!({
+            "file": file,
+            "kind": "component",
+            "verdict": self.verdict.as_str(),
+            "level": level.as_str(),
+            "meets": self.meets(level),
+            "modules": modules,
+            "tables": {
+                "verdict": self.tables.as_str(),
+                "required": require_fixed_tables,
+                "meets": self.tables_meet(require_fixed_tables),
+            },
+            "notes": self.notes,
+        })
+    }
+}
+
+/// `defines memory 0`, `imports memory 0 (env.memory)`, `no memory`.
+fn memory_origin(m: &ModuleReport) -> String {
+    if m.report.memories.is_empty() {
+        return "no memory".into();
+    }
+    m.report
+        .memories
+        .iter()
+        .map(|mem| match &mem.import {
+            Some((module, name)) => format!("imports memory {} ({module}.{name})", mem.index),
+            None => format!("defines memory {}", mem.index),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -36,7 +36,15 @@ pub struct Sealed {
 /// Seals `bytes`: sets memory 0's maximum to `max_pages` (default: its
 /// initial size).
 pub fn seal(bytes: &[u8], max_pages: Option<u64>) -> Result<Sealed> {
-    let m = module::read(bytes)?;
+    seal_at(bytes, 0, max_pages)
+}
+
+/// [`seal`] for a core module that starts at byte `base` of a larger file (a
+/// core module inside a component): `bytes` is the module alone, the output
+/// is the sealed module alone, and the offsets in errors are offsets in the
+/// file.
+pub fn seal_at(bytes: &[u8], base: usize, max_pages: Option<u64>) -> Result<Sealed> {
+    let m = module::read_at(bytes, base)?;
     let span = m.memory_section.clone();
     let mem = match m.memories.as_slice() {
         [] => return Err(Error::whole("the module has no memory: nothing to seal")),
@@ -118,10 +126,24 @@ pub fn seal(bytes: &[u8], max_pages: Option<u64>) -> Result<Sealed> {
         shared: mem.shared,
         page_size_log2: None,
     });
+    let (Some(before), Some(after)) = (
+        span.whole
+            .start
+            .checked_sub(base)
+            .and_then(|start| bytes.get(..start)),
+        span.whole
+            .end
+            .checked_sub(base)
+            .and_then(|end| bytes.get(end..)),
+    ) else {
+        return Err(Error::whole(
+            "internal: the memory section lies outside the module",
+        ));
+    };
     let mut out = Vec::with_capacity(bytes.len() + 8);
-    out.extend_from_slice(&bytes[..span.whole.start]);
+    out.extend_from_slice(before);
     section.append_to(&mut out);
-    out.extend_from_slice(&bytes[span.whole.end..]);
+    out.extend_from_slice(after);
     module::validate(&out).map_err(|e| {
         Error::whole(format!(
             "internal: the sealed module does not validate: {e}"

@@ -12,6 +12,8 @@ pub const WASM32: &str = "wasm32-unknown-unknown";
 pub const WASM32V1_NONE: &str = "wasm32v1-none";
 /// `wasm32-wasip1`: WASI preview 1, with wasi-libc.
 pub const WASIP1: &str = "wasm32-wasip1";
+/// `wasm32-wasip2`: WASI preview 2; its builds are components.
+pub const WASIP2: &str = "wasm32-wasip2";
 
 /// What cargo builds from the package.
 #[derive(Debug, Clone, Copy)]

@@ -9,7 +9,12 @@ use crate::{Result, guests, root, run};
 
 /// Everything `cargo xtask test` needs.
 pub fn ensure_all() -> Result {
-    for target in [guests::WASM32, guests::WASM32V1_NONE, guests::WASIP1] {
+    for target in [
+        guests::WASM32,
+        guests::WASM32V1_NONE,
+        guests::WASIP1,
+        guests::WASIP2,
+    ] {
         ensure_target(target)?;
     }
     ensure_miri()?;
