@@ -14,7 +14,7 @@ use crate::{
     binning::{Compact, min_arena_bytes},
     cache::SmallCache,
     memory::Memory,
-    policy::{Policy, ReserveError, in_place_stays_below_top},
+    policy::{Policy, ReserveError},
     reentry::{Holder, reentrant, thread_mark},
     source::{Growth, HeapSource},
     state::{Failure, ReserveStatus, State, Stats},
@@ -456,7 +456,7 @@ unsafe impl<P: Policy, M: Memory, B: Binning> GlobalAlloc for Nogrow<P, M, B> {
         // SAFETY: the caller guarantees `ptr` came from this allocator with
         // `old_layout` and that `new_size` is non-zero and valid for `align`.
         let in_place = (class.is_some() && class == SmallCache::class_of(new_size, align))
-            || ((new_size <= old_size || in_place_stays_below_top(ptr.addr(), new_size))
+            || ((new_size <= old_size || talc.source.grows_in_place(ptr, new_size))
                 && unsafe { talc.try_realloc_in_place(ptr, old_layout, new_size) });
         if in_place {
             self.state.on_realloc(old_size, new_size);

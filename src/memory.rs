@@ -63,6 +63,16 @@ pub unsafe trait Memory: core::fmt::Debug {
         None
     }
 
+    /// One past the highest address the memory's pointers can have: 2^32 on
+    /// wasm32, where the memory spans the whole address space (the default,
+    /// [`ADDRESS_SPACE_END`](crate::policy::ADDRESS_SPACE_END)). nogrow keeps
+    /// its heap, and the requests it asks talc about, below it (see the crate
+    /// docs, "Soundness"). A test memory may end the space earlier, to stand
+    /// in for a full 32-bit memory.
+    fn address_space_end(&mut self) -> u64 {
+        crate::policy::ADDRESS_SPACE_END
+    }
+
     /// Called right after nogrow grew the memory from `old_pages` to
     /// `new_pages` (and after it bumped the generation counter), under the
     /// allocator's lock: it must not allocate.
@@ -99,6 +109,7 @@ pub struct SliceMemory {
     initial: usize,
     heap_from: usize,
     growths_left: usize,
+    spans_address_space: bool,
     /// Number of [`Memory::notify_grown`] calls seen.
     pub notifications: usize,
     /// The last `(old_pages, new_pages)` notification.
@@ -127,6 +138,7 @@ impl SliceMemory {
             initial,
             heap_from: initial,
             growths_left: usize::MAX,
+            spans_address_space: false,
             notifications: 0,
             last_notification: (0, 0),
         }
@@ -136,6 +148,15 @@ impl SliceMemory {
     /// ([`Memory::linker_heap`]); by default there is none.
     pub const fn with_linker_heap_from(mut self, first: usize) -> Self {
         self.heap_from = first;
+        self
+    }
+
+    /// Stands in for a 32-bit memory that spans the whole address space: the
+    /// address space ends where the region ends
+    /// ([`Memory::address_space_end`]), so nogrow treats the region's top as
+    /// the top of memory on wasm32 (2^32), where sums of addresses wrap.
+    pub const fn spanning_the_address_space(mut self) -> Self {
+        self.spans_address_space = true;
         self
     }
 
@@ -182,6 +203,14 @@ unsafe impl Memory for SliceMemory {
 
     fn initial_pages(&mut self) -> Option<usize> {
         Some(self.initial)
+    }
+
+    fn address_space_end(&mut self) -> u64 {
+        if self.spans_address_space {
+            (self.base.addr() + self.max * PAGE_SIZE) as u64
+        } else {
+            crate::policy::ADDRESS_SPACE_END
+        }
     }
 
     fn linker_heap(&mut self) -> Option<(*mut u8, usize)> {

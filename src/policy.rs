@@ -415,16 +415,24 @@ const FIT_SLACK: u64 = 2 * talc::base::CHUNK_UNIT as u64;
 /// failure, no growth) even where a free chunk lower in the heap would fit.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct HeapTop {
+    space_end: u64,
     top: u64,
     max_request: usize,
 }
 
 impl HeapTop {
-    /// No memory given to talc yet.
+    /// No memory given to talc yet, in this target's address space.
     pub(crate) const fn new() -> Self {
+        Self::in_space(ADDRESS_SPACE_END)
+    }
+
+    /// No memory given to talc yet, in an address space ending at
+    /// `space_end` ([`Memory::address_space_end`](crate::Memory::address_space_end)).
+    pub(crate) const fn in_space(space_end: u64) -> Self {
         Self {
+            space_end,
             top: 0,
-            max_request: clamp(max_request_at(0, ADDRESS_SPACE_END)),
+            max_request: clamp(max_request_at(0, space_end)),
         }
     }
 
@@ -441,19 +449,25 @@ impl HeapTop {
         let end = end as u64;
         if end > self.top {
             self.top = end;
-            self.max_request = clamp(max_request_at(end, ADDRESS_SPACE_END));
+            self.max_request = clamp(max_request_at(end, self.space_end));
         }
     }
 
     /// Bytes of the region `base..base + bytes` a heap may take.
-    pub(crate) fn usable(base: usize, bytes: usize) -> usize {
-        usable_at(base as u64, bytes as u64, ADDRESS_SPACE_END) as usize
+    pub(crate) fn usable(&self, base: usize, bytes: usize) -> usize {
+        usable_at(base as u64, bytes as u64, self.space_end) as usize
+    }
+
+    /// Whether talc may grow the block at `ptr` in place to `new_size`.
+    pub(crate) fn in_place(&self, ptr: usize, new_size: usize) -> bool {
+        in_place_below_top_at(ptr as u64, new_size as u64, self.space_end)
     }
 
     /// A growth plan `least..=preferred` pages, for a memory of
     /// `memory_pages` pages starting at `memory_base`, clipped so that the
     /// heap's new top still allows `layout`; `None` if even `least` would not.
     pub(crate) fn clip_growth(
+        &self,
         layout: Layout,
         memory_pages: usize,
         memory_base: usize,
@@ -463,7 +477,7 @@ impl HeapTop {
         let most = most_pages_for(
             layout.size() as u64 + layout.align() as u64,
             memory_base as u64,
-            ADDRESS_SPACE_END,
+            self.space_end,
         );
         clip_plan(memory_pages as u64, most, least, preferred)
     }
@@ -505,11 +519,6 @@ pub const fn in_place_below_top_at(ptr: u64, new_size: u64, space_end: u64) -> b
         },
         None => false,
     }
-}
-
-/// [`in_place_below_top_at`] in this target's address space.
-pub fn in_place_stays_below_top(ptr: usize, new_size: usize) -> bool {
-    in_place_below_top_at(ptr as u64, new_size as u64, ADDRESS_SPACE_END)
 }
 
 /// The most pages a memory starting at `memory_base` may have so that a heap
@@ -848,6 +857,89 @@ mod reserve_decisions {
             Err(ReserveError::TooLarge),
             "no overflow"
         );
+    }
+
+    /// A 32-bit address space, as on wasm32 (the host tests run on 64-bit).
+    const SPACE_32: u64 = 1 << 32;
+    const GIB: u64 = 1 << 30;
+    const MIB: u64 = 1 << 20;
+
+    #[test]
+    fn no_request_talc_is_asked_about_can_pass_4_gib_from_the_heap_top() {
+        for top in [0, GIB, 2 * GIB, 3 * GIB, SPACE_32 - TOP_RESERVE] {
+            let most = max_request_at(top, SPACE_32);
+            // The largest sum talc can form: a chunk just below the top, its
+            // base aligned up, plus the chunk the request needs.
+            assert!(top + most + FIT_SLACK <= SPACE_32, "top {top:#x}");
+            assert_eq!(max_request_at(top, SPACE_32), SPACE_32 - top - FIT_SLACK);
+        }
+        // A heap below 2 GiB serves every request a wasm32 `Layout` allows
+        // (size rounded to its alignment at most 2^31 - 1).
+        assert!(max_request_at(2 * GIB - MIB, SPACE_32) >= (1 << 31) - 1 + 16);
+        // A heap reaching 2.2 GiB may still be asked for 1.7 GiB (it may fit
+        // in a free chunk below), not for 1.9 GiB.
+        let top = 2 * GIB + GIB / 5;
+        assert!(1_700 * MIB + 16 <= max_request_at(top, SPACE_32));
+        assert!(1_900 * MIB + 16 > max_request_at(top, SPACE_32));
+        // At the top reserve, requests up to about its size still pass.
+        let full = SPACE_32 - TOP_RESERVE;
+        assert_eq!(max_request_at(full, SPACE_32), TOP_RESERVE - FIT_SLACK);
+        assert_eq!(max_request_at(SPACE_32, SPACE_32), 0, "no underflow");
+    }
+
+    #[test]
+    fn a_block_is_grown_in_place_only_where_its_end_stays_below_4_gib() {
+        // The reported case: a block at 0x8cedccf0 grown to 1.9 GiB would end
+        // at 0x1_0687_6689, past the end of memory.
+        assert!(!in_place_below_top_at(
+            0x8ced_ccf0,
+            1_900 * MIB + 5,
+            SPACE_32
+        ));
+        assert!(in_place_below_top_at(0x8ced_ccf0, GIB, SPACE_32));
+        let edge = SPACE_32 - FIT_SLACK - 0x1000;
+        assert!(in_place_below_top_at(0x1000, edge, SPACE_32));
+        assert!(!in_place_below_top_at(0x1000, edge + 1, SPACE_32));
+        assert!(!in_place_below_top_at(u64::MAX, 1, u64::MAX), "no overflow");
+    }
+
+    #[test]
+    fn no_heap_region_reaches_the_top_reserve_or_wraps_to_zero() {
+        // A growth that ends exactly at 65 536 pages: its end (2^32) is 0 in
+        // a 32-bit pointer. The heap takes it only up to the top reserve.
+        let last = SPACE_32 - 64 * MIB;
+        assert_eq!(usable_at(last, 64 * MIB, SPACE_32), 64 * MIB - TOP_RESERVE);
+        assert_eq!(usable_at(SPACE_32 - TOP_RESERVE, 4096, SPACE_32), 0);
+        assert_eq!(usable_at(SPACE_32 - 65536, 65536, SPACE_32), 0);
+        assert_eq!(usable_at(GIB, GIB, SPACE_32), GIB, "far below: all of it");
+        assert_eq!(usable_at(0, SPACE_32, SPACE_32), SPACE_32 - TOP_RESERVE);
+    }
+
+    #[test]
+    fn growth_is_planned_so_that_the_new_top_still_allows_the_request() {
+        let page = PAGE_SIZE as u64;
+        // Small requests may grow the memory up to the top reserve.
+        let most = most_pages_for(4096, 0, SPACE_32);
+        assert_eq!(most, (SPACE_32 - TOP_RESERVE) / page);
+        assert_eq!(
+            clip_plan(1000, most, 10, 65_536),
+            Some((10, (most - 1000) as usize))
+        );
+        // A 1.5 GiB request with memory at 2.2 GiB: once grown to fit it, the
+        // top would forbid it, so nothing grows.
+        let request = 1_536 * MIB + 8;
+        let most = most_pages_for(request, 0, SPACE_32);
+        let pages = (2 * GIB + GIB / 5) / page;
+        let least = (request / page + 1) as usize;
+        assert_eq!(clip_plan(pages, most, least, 40_000), None);
+        // The same request with memory at 0.5 GiB: growth clipped to where
+        // the request is still allowed.
+        let half = GIB / 2 / page;
+        let (l, p) = clip_plan(half, most, least, 40_000).unwrap();
+        assert_eq!(l, least);
+        assert!(p < 40_000, "clipped");
+        assert!((half + p as u64) * page + request + FIT_SLACK <= SPACE_32);
+        assert_eq!(clip_plan(most + 1, most, 1, 1), None, "already past it");
     }
 
     #[test]

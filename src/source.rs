@@ -154,6 +154,12 @@ impl<P: Policy, M: Memory> HeapSource<P, M> {
         self.heap_top.serves(layout)
     }
 
+    /// Whether talc may grow the block at `ptr` in place to `new_size`
+    /// without its fit check passing the end of the address space.
+    pub(crate) fn grows_in_place(&self, ptr: *mut u8, new_size: usize) -> bool {
+        self.heap_top.in_place(ptr.addr(), new_size)
+    }
+
     /// Gives talc `bytes` at `base` as a new heap, clipped below the top of
     /// the address space. Returns the heap's end, if talc took it.
     ///
@@ -166,7 +172,7 @@ impl<P: Policy, M: Memory> HeapSource<P, M> {
         base: *mut u8,
         bytes: usize,
     ) -> Option<NonNull<u8>> {
-        let usable = HeapTop::usable(base.addr(), bytes);
+        let usable = talc.source.heap_top.usable(base.addr(), bytes);
         // SAFETY: `..usable` is within the region the caller hands over.
         let end = unsafe { talc.claim(base, usable) }?;
         talc.source.add_owned(usable);
@@ -180,6 +186,7 @@ impl<P: Policy, M: Memory> HeapSource<P, M> {
     pub(crate) fn initialize<B: Binning>(talc: &mut Talc<Self, B>) -> Option<Growth> {
         let this = &mut talc.source;
         this.initialized = true;
+        this.heap_top = HeapTop::in_space(this.memory.address_space_end());
         this.state.set_policy(P::KIND, this.policy.limit_pages());
         let pages = this.observe();
         let (arena, arena_size) = (this.arena, this.arena_size);
@@ -232,7 +239,7 @@ impl<P: Policy, M: Memory> HeapSource<P, M> {
         let base = this.memory.region(old);
         // The fresh pages, up to where the heap may end (the last pages of a
         // 32-bit memory stay out of it: see `HeapTop`).
-        let bytes = HeapTop::usable(base.addr(), delta * PAGE_SIZE);
+        let bytes = this.heap_top.usable(base.addr(), delta * PAGE_SIZE);
         let end = base.wrapping_add(bytes);
 
         talc.source.top = match talc.source.top.take() {
@@ -275,13 +282,10 @@ impl<P: Policy, M: Memory> HeapSource<P, M> {
             this.policy
                 .plan_growth(layout, this.owned_pages(), memory_pages)?;
         // Never so far that the heap's new top would forbid the request.
-        let (least, preferred) = HeapTop::clip_growth(
-            layout,
-            memory_pages,
-            this.memory.region(0).addr(),
-            least,
-            preferred,
-        )?;
+        let memory_base = this.memory.region(0).addr();
+        let (least, preferred) =
+            this.heap_top
+                .clip_growth(layout, memory_pages, memory_base, least, preferred)?;
         Self::grow_into(talc, least, preferred)
     }
 

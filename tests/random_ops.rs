@@ -30,6 +30,8 @@ struct Setup {
     ops: u64,
     /// Regions without the overshoot pad (see `common::TALC_OVERSHOOT_PAD`).
     exact_regions: bool,
+    /// The memory stands for a 32-bit memory spanning the address space.
+    spans_address_space: bool,
 }
 
 fn full(arena: usize, max_pages: usize) -> Setup {
@@ -46,6 +48,7 @@ fn full(arena: usize, max_pages: usize) -> Setup {
             live_budget: 256 << 10,
             ops: common::ops(100),
             exact_regions: false,
+            spans_address_space: false,
         }
     } else {
         Setup {
@@ -59,6 +62,7 @@ fn full(arena: usize, max_pages: usize) -> Setup {
             live_budget: 40 << 20,
             ops: common::ops(20_000),
             exact_regions: false,
+            spans_address_space: false,
         }
     }
 }
@@ -91,6 +95,9 @@ fn run_host_binned<P: Policy, B: Binning>(
     if let Some(n) = setup.refuse_after {
         mem.refuse_after(n);
     }
+    if setup.spans_address_space {
+        mem = mem.spanning_the_address_space();
+    }
     // SAFETY: `arena` is a fresh region, used only by this allocator, which is
     // dropped before it.
     let alloc = Nogrow::<P, SliceMemory, B>::with_binning(
@@ -111,14 +118,15 @@ fn run_host_binned<P: Policy, B: Binning>(
 
     let fixed = !P::GROWS || matches!(P::KIND, nogrow::PolicyKind::Reserve);
     let grow_guaranteed_below = (matches!(P::KIND, nogrow::PolicyKind::Signal)
-        && setup.refuse_after.is_none())
-    .then(|| {
-        setup.max_pages.min(if policy_limit(state) == 0 {
-            usize::MAX
-        } else {
-            policy_limit(state)
-        })
-    });
+        && setup.refuse_after.is_none()
+        && !setup.spans_address_space)
+        .then(|| {
+            setup.max_pages.min(if policy_limit(state) == 0 {
+                usize::MAX
+            } else {
+                policy_limit(state)
+            })
+        });
     let cfg = Config {
         ops: setup.ops,
         max_live: 256,
@@ -133,6 +141,9 @@ fn run_host_binned<P: Policy, B: Binning>(
         full_check_every: 97,
         whole_arena_slack: Some(WHOLE_ARENA_SLACK),
         c_per_mille: 200,
+        space_end: setup
+            .spans_address_space
+            .then(|| (memory.ptr().addr() + setup.max_pages * PAGE_SIZE) as u64),
     };
     let run =
         common::run(&alloc, &cfg, &mut Rng(seed)).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
@@ -289,6 +300,58 @@ fn fail_random_ops_with_a_tiny_arena_exhaust_and_recover() {
         r.failures > 0 && r.allocs > r.failures / 4,
         "exhaustion and recovery both happened: {r}"
     );
+}
+
+/// A memory standing in for a 32-bit memory that spans the address space
+/// (its region ends where the address space would): the heap reaches its top,
+/// where talc's fit sums would wrap on wasm32.
+fn spanning(max_pages: usize) -> Setup {
+    let mut setup = full(1 << 20, max_pages);
+    setup.spans_address_space = true;
+    setup
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "the top reserve alone is 16 MiB: too large to model under Miri"
+)]
+fn signal_random_ops_at_the_top_of_the_address_space_stay_below_it() {
+    static STATE: State = State::new();
+    // 40 MiB: 24 MiB below the top reserve; requests up to 20 MiB.
+    let r = run_host(Signal::new(), &STATE, spanning(640), 0x70F5);
+    let s = STATE.stats();
+    assert!(s.growths >= 1, "the heap grew towards the top: {r}");
+    assert!(
+        s.heap_bytes <= 640 * PAGE_SIZE - nogrow::policy::TOP_RESERVE as usize,
+        "the heap reached into the top reserve: {s:?}"
+    );
+    assert!(
+        r.failures > 0,
+        "some requests were too large for the top: {r}"
+    );
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "the top reserve alone is 16 MiB: too large to model under Miri"
+)]
+fn reserve_random_ops_after_reserving_to_the_end_of_the_address_space() {
+    static STATE: State = State::new();
+    let mut setup = spanning(640);
+    // Every page up to the end of the address space, as `nogrow_reserve`
+    // up to 65 536 pages does on wasm32.
+    setup.host_reserve = Some(639);
+    let r = run_host(Reserve::runtime(), &STATE, setup, 0x5E70);
+    let s = STATE.stats();
+    assert_eq!((s.growths, s.pages), (1, 640), "exactly the reserve");
+    assert_eq!(
+        s.heap_bytes,
+        (1 << 20) + 639 * PAGE_SIZE - nogrow::policy::TOP_RESERVE as usize,
+        "the heap owns the reserve below the top reserve"
+    );
+    assert_eq!(r.growths, 0);
 }
 
 #[test]

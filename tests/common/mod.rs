@@ -76,6 +76,11 @@ pub struct Config {
     /// freed with C `free`, mixed with Rust's blocks. 0: none (and the
     /// random sequence is the one of a Rust-only run).
     pub c_per_mille: u32,
+    /// Where the address space ends, when the memory stands for one that
+    /// spans it (`SliceMemory::spanning_the_address_space`): then no block
+    /// may reach into its top [`TOP_RESERVE`](nogrow::policy::TOP_RESERVE),
+    /// and a request too large for the heap's top must fail without growth.
+    pub space_end: Option<u64>,
 }
 
 /// What a run did.
@@ -104,16 +109,20 @@ pub struct Report {
     pub growths: u32,
     /// Blocks made by the C allocation family.
     pub c_allocs: u64,
+    /// Stale C pointers (left behind by a `realloc` that moved the block)
+    /// handed to `free`, `realloc` and `malloc_usable_size`, and refused.
+    pub c_stale_refused: u64,
 }
 
 impl core::fmt::Display for Report {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
             f,
-            "ops={} allocs={} (C {}) frees={} reallocs={} failures={} huge_ok={} peak_live={} peak_blocks={} peak_pages={} growths={}",
+            "ops={} allocs={} (C {}, stale pointers refused {}) frees={} reallocs={} failures={} huge_ok={} peak_live={} peak_blocks={} peak_pages={} growths={}",
             self.ops,
             self.allocs,
             self.c_allocs,
+            self.c_stale_refused,
             self.frees,
             self.reallocs,
             self.failures,

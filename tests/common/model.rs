@@ -34,6 +34,14 @@ impl<P: Policy, M: Memory, B: Binning> Model<'_, P, M, B> {
         if a >= arena && e <= arena + arena_len {
             return true;
         }
+        if let Some(space_end) = self.cfg.space_end {
+            // Grown contiguously, up to the end of memory or the top reserve,
+            // whichever is lower (the heap owns less than the pages grown).
+            let memory_end = (self.cfg.mem_base.addr() + s.pages as usize * PAGE_SIZE) as u64;
+            let hi = memory_end.min(space_end - nogrow::policy::TOP_RESERVE);
+            let lo = hi - (s.heap_bytes - arena_len) as u64;
+            return a as u64 >= lo && e as u64 <= hi;
+        }
         let grown_pages = (s.heap_bytes - arena_len) / PAGE_SIZE;
         let pages = s.pages as usize;
         let lo = self.cfg.mem_base.addr() + (pages - grown_pages) * PAGE_SIZE;
@@ -422,10 +430,38 @@ impl<P: Policy, M: Memory, B: Binning> Model<'_, P, M, B> {
                 new_size,
             )
             .map_err(|e| format!("{e} (after realloc {} -> {new_size})", old.size))?;
+            if old.c && ptr != old.ptr {
+                self.misuse_stale_pointer(old.ptr)?;
+            }
             stamp(&b);
             let at = self.admit(b)?;
             self.check_neighbours(at)
         })())
+    }
+
+    /// C misuse: `stale` is the pointer a moving `realloc` just freed, and no
+    /// live block starts there (the new block was allocated while the old one
+    /// was live). Freeing it, reallocating it or asking its size must be
+    /// refused, and must change nothing (every live block is checked later).
+    fn misuse_stale_pointer(&mut self, stale: *mut u8) -> Result<(), Violation> {
+        let op = self.op;
+        // SAFETY: `stale` lies in memory the allocator owns (its heap), so the
+        // header bytes below it are readable; the calls are expected to refuse.
+        let (freed, moved, size) = unsafe {
+            (
+                c_alloc::free(self.alloc, stale),
+                c_alloc::realloc(self.alloc, stale, 64),
+                c_alloc::malloc_usable_size(self.alloc, stale),
+            )
+        };
+        let refused = c_alloc::InvalidPointer(stale);
+        check!(
+            op,
+            freed == Err(refused) && moved == Err(refused) && size == Err(refused),
+            "a pointer a moving realloc freed was accepted: free {freed:?}, realloc {moved:?}, malloc_usable_size {size:?}"
+        );
+        self.report.c_stale_refused += 1;
+        Ok(())
     }
 
     /// One random operation; `None` when the choices ran out.
@@ -601,6 +637,21 @@ pub fn finish<P: Policy, M: Memory, B: Binning>(
         let layout = Layout::from_size_align(size, 8).expect("valid layout");
         // SAFETY: non-zero size.
         let ptr = unsafe { m.alloc.alloc(layout) };
+        if let Some(space_end) = m.cfg.space_end {
+            // Near the top of the address space a request is served only if
+            // its fit sums cannot pass the end from the heap's top.
+            let top = m.cfg.mem_base.addr() as u64 + u64::from(s.pages) * PAGE_SIZE as u64;
+            let top = top.min(space_end - nogrow::policy::TOP_RESERVE);
+            let allowed = nogrow::policy::max_request_at(top, space_end);
+            if (size + 8) as u64 > allowed + 32 {
+                check!(
+                    op,
+                    ptr.is_null() && m.alloc.stats().growths == s.growths,
+                    "a {size}-byte request beyond the top's allowance ({allowed}) was served or grew memory"
+                );
+                continue;
+            }
+        }
         check!(
             op,
             !ptr.is_null(),
