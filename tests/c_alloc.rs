@@ -212,3 +212,113 @@ fn pointers_the_family_did_not_hand_out_are_caught() {
     }
     assert_eq!(a.stats().in_use, 0);
 }
+
+#[test]
+fn a_pointer_a_moving_realloc_freed_is_refused_and_corrupts_nothing() {
+    // The reported sequence: x, p, g = malloc(1000) x3; free(x); q = realloc(p,
+    // 100000) moves; then free(p) must be refused, and with a live 100-byte
+    // block in the freed gap a later malloc(1900) must not overlap it.
+    let a = make(Signal::new());
+    let x = c_alloc::malloc(a, 1000);
+    let p = c_alloc::malloc(a, 1000);
+    let g = c_alloc::malloc(a, 1000);
+    assert!(!x.is_null() && !p.is_null() && !g.is_null());
+    // SAFETY: `x` and `p` are live C blocks of `a`; `p`'s 1000 bytes are
+    // written before the move.
+    let q = unsafe {
+        c_alloc::free(a, x).unwrap();
+        p.write_bytes(0x5A, 1000);
+        c_alloc::realloc(a, p, 100_000).unwrap()
+    };
+    assert!(!q.is_null());
+    assert_ne!(q, p, "the block moved (the sequence needs a move)");
+    // SAFETY: `p` was freed by the move but lies in the heap: the header
+    // bytes below it are readable. The calls must refuse it.
+    unsafe {
+        assert_eq!(c_alloc::free(a, p), Err(InvalidPointer(p)));
+        assert_eq!(c_alloc::realloc(a, p, 10), Err(InvalidPointer(p)));
+        assert_eq!(c_alloc::malloc_usable_size(a, p), Err(InvalidPointer(p)));
+    }
+    // A live block in the gap, then a request that would take the gap again
+    // had the stale free gone through.
+    let small = c_alloc::malloc(a, 100);
+    // SAFETY: `small` is a live 100-byte block.
+    unsafe { small.write_bytes(0xC3, 100) };
+    let big = c_alloc::malloc(a, 1900);
+    assert!(!big.is_null());
+    let overlap = |p: *mut u8, n: usize, q: *mut u8, m: usize| {
+        p.addr() < q.addr() + m && q.addr() < p.addr() + n
+    };
+    assert!(
+        !overlap(small, 100, big, 1900),
+        "malloc(1900) overlaps a live block"
+    );
+    // SAFETY: `big` is a live 1900-byte block.
+    unsafe { big.write_bytes(0x11, 1900) };
+    // SAFETY: `small` and `q` are live blocks of 100 and 100 000 bytes.
+    unsafe {
+        assert!(
+            (0..100).all(|i| *small.add(i) == 0xC3),
+            "the live block was overwritten"
+        );
+        assert!(
+            (0..1000).all(|i| *q.add(i) == 0x5A),
+            "realloc kept the contents"
+        );
+        for b in [small, big, q, g] {
+            c_alloc::free(a, b).unwrap();
+        }
+    }
+    assert_eq!(a.stats().in_use, 0);
+}
+
+#[test]
+fn of_two_threads_freeing_one_pointer_exactly_one_frees_it() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    let a = make(Fail);
+    let rounds: usize = if cfg!(miri) { 10 } else { 300 };
+    // Round `r` publishes a fresh block in `BLOCK`; both threads spin until
+    // they see the round, then free it at once. `DONE` counts the calls.
+    static BLOCK: AtomicUsize = AtomicUsize::new(0);
+    static ROUND: AtomicUsize = AtomicUsize::new(0);
+    static DONE: AtomicUsize = AtomicUsize::new(0);
+    static FREED: AtomicUsize = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for r in 1..=rounds {
+                    while ROUND.load(SeqCst) < r {
+                        std::hint::spin_loop();
+                    }
+                    let p = BLOCK.load(SeqCst) as *mut u8;
+                    // SAFETY: `p` is a live C block of `a` until one of the
+                    // two calls frees it; the other must be refused. Its
+                    // header bytes stay readable (heap memory).
+                    if unsafe { c_alloc::free(a, p) }.is_ok() {
+                        FREED.fetch_add(1, SeqCst);
+                    }
+                    DONE.fetch_add(1, SeqCst);
+                }
+            });
+        }
+        for r in 1..=rounds {
+            let p = c_alloc::malloc(a, 48);
+            assert!(!p.is_null());
+            BLOCK.store(p as usize, SeqCst);
+            ROUND.store(r, SeqCst);
+            while DONE.load(SeqCst) < 2 * r {
+                std::hint::spin_loop();
+            }
+            assert_eq!(
+                FREED.load(SeqCst),
+                r,
+                "round {r}: both threads freed one block"
+            );
+        }
+    });
+    let s = a.stats();
+    assert_eq!(
+        (s.allocs as usize, s.frees as usize, s.in_use),
+        (rounds, rounds, 0)
+    );
+}
