@@ -6,8 +6,9 @@
 //!
 //! `cargo xtask stress [--ops N] [--seed S] [--host-only | --wasm-only]`
 //!
-//! Also here: the `--max-memory` edge guest that `cargo xtask test` runs, and
-//! the threaded guests' run (`threads_test`, also in `cargo xtask test`).
+//! Also here: the edge guests that `cargo xtask test` runs (`--max-memory`, the
+//! top of the 4 GiB address space, two linker-heap allocators), and the
+//! threaded guests' run (`threads_test`, also in `cargo xtask test`).
 
 use std::{
     io::{BufRead, BufReader, Read},
@@ -31,11 +32,63 @@ pub const EDGE_MAX_MEMORY: Guest = Guest {
     ..Guest::CDYLIB
 };
 
-/// Builds the edge guest and runs its Node test (`js/test/guests/max-memory.test.mjs`):
-/// Signal at the engine's maximum fails cleanly and stays usable.
+/// Edge-test guests at the top of the 4 GiB address space
+/// (`guests/edge-top`, `js/test/guests/edge-top.test.mjs`): Signal limited to
+/// 65535 pages (talc's 32-bit fit checks near 2^32) ...
+pub const EDGE_TOP_SIGNAL_LIMIT: Guest = Guest {
+    name: "edge-top-signal-limit",
+    package: "guest-edge-top",
+    ..Guest::CDYLIB
+};
+
+/// ... Signal with no limit (a growth that ends at exactly 65536 pages) ...
+pub const EDGE_TOP_SIGNAL: Guest = Guest {
+    name: "edge-top-signal",
+    package: "guest-edge-top",
+    features: "unlimited",
+    ..Guest::CDYLIB
+};
+
+/// ... and `Reserve::runtime()` on a linker heap that ends where memory ends
+/// (2 MiB initial memory), so the reserve extends that heap.
+pub const EDGE_TOP_RESERVE: Guest = Guest {
+    name: "edge-top-reserve",
+    package: "guest-edge-top",
+    features: "reserve",
+    link_args: &["--initial-memory=2097152"],
+    ..Guest::CDYLIB
+};
+
+/// Two allocators with `linker_heap` in one module (`guests/edge-linker-heap`,
+/// `js/test/guests/edge-linker-heap.test.mjs`): 8 MiB of initial memory.
+pub const EDGE_LINKER_HEAP: Guest = Guest {
+    name: "edge-linker-heap",
+    package: "guest-edge-linker-heap",
+    link_args: &["--initial-memory=8388608"],
+    ..Guest::CDYLIB
+};
+
+/// Builds the edge guests and runs their Node tests
+/// (`js/test/guests/max-memory.test.mjs`: Signal at the engine's maximum
+/// fails cleanly and stays usable; `edge-top.test.mjs`: heaps that reach the
+/// top of the address space hand out only memory that exists, once;
+/// `edge-linker-heap.test.mjs`: the linker heap goes to one allocator).
 pub fn edge_guest_test() -> Result {
-    guests::build(&EDGE_MAX_MEMORY)?;
-    run(Command::new("node").args(["--test", "js/test/guests/max-memory.test.mjs"]))
+    for g in [
+        &EDGE_MAX_MEMORY,
+        &EDGE_TOP_SIGNAL_LIMIT,
+        &EDGE_TOP_SIGNAL,
+        &EDGE_TOP_RESERVE,
+        &EDGE_LINKER_HEAP,
+    ] {
+        guests::build(g)?;
+    }
+    run(Command::new("node").args([
+        "--test",
+        "js/test/guests/max-memory.test.mjs",
+        "js/test/guests/edge-top.test.mjs",
+        "js/test/guests/edge-linker-heap.test.mjs",
+    ]))
 }
 
 /// One line of a run's report, as the tests print it.
