@@ -4,6 +4,8 @@
 //
 //   node bench/run.mjs --dir target/bench [--smoke] [--reps N] [--svg FILE] [--json FILE]
 //   node bench/run.mjs --report FILE.json [--svg FILE]   (re-print a saved run)
+//   node bench/run.mjs --dir target/bench --fuel-only [--peers a,b] [--workloads x,y] [--smoke]
+//                                                        (instruction counts only, seconds)
 //
 // Method: one fresh Node process per (allocator, workload, repetition); the
 // allocator order is rotated every repetition. In each process the module is
@@ -17,18 +19,25 @@
 // each gets its smallest capacity, bisected over fresh instances (a ballast
 // block shrinks an arena, a rewritten memory maximum limits growth).
 //
+// Beside the times, a count that noise cannot touch: wasm instructions per
+// operation of each synthetic workload, from wasmtime's fuel meter
+// (bench/fuel.py, in Python; --py-packages DIR: where the wasmtime package
+// is, default target/py; --no-fuel skips it; --fuel-max peer:workload:N fails
+// the run when that count exceeds N).
+//
 // This file parses the arguments and picks the role: a child process measuring
-// one thing (lib/child.mjs), the parent running them all (lib/parent.mjs), or
-// a re-print of saved results (lib/report.mjs, lib/plot.mjs). What is measured
-// is listed in lib/workloads.mjs; the real workloads' host side (input, result
-// checks) is lib/real.mjs.
+// one thing (lib/child.mjs), the parent running them all (lib/parent.mjs),
+// the instruction counts alone (--fuel-only, lib/parent.mjs), or a re-print
+// of saved results (lib/report.mjs, lib/plot.mjs). What is measured is listed
+// in lib/workloads.mjs; the real workloads' host side (input, result checks)
+// is lib/real.mjs.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { childCapacity, childEfficiency, childJs, childTimed } from './lib/child.mjs';
-import { runBenchmarks } from './lib/parent.mjs';
+import { runBenchmarks, runFuelOnly } from './lib/parent.mjs';
 import { svg } from './lib/plot.mjs';
 import { report } from './lib/report.mjs';
 
@@ -44,6 +53,10 @@ const { values: opt } = parseArgs({
     'no-wasm-opt': { type: 'boolean', default: false },
     peers: { type: 'string' },
     workloads: { type: 'string' },
+    'fuel-only': { type: 'boolean', default: false },
+    'no-fuel': { type: 'boolean', default: false },
+    'fuel-max': { type: 'string' },
+    'py-packages': { type: 'string' },
     // internal: child modes
     child: { type: 'string' },
     'child-eff': { type: 'string' },
@@ -62,6 +75,7 @@ if (opt.child) childTimed(opt.child, opt.workload, Number(opt.ops), Number(opt.s
 else if (opt['child-cap']) childCapacity(opt['child-cap'], opt.workload, opt.input, Number(opt.steps));
 else if (opt['child-eff']) childEfficiency(opt['child-eff'], Number(opt.n), Number(opt.seed));
 else if (opt['child-js']) await childJs(opt.dir, Number(opt.ops));
+else if (opt['fuel-only']) runFuelOnly(opt);
 else if (opt.report) {
   // Re-print the tables (and the plot) of a saved --json result.
   const R = JSON.parse(readFileSync(opt.report, 'utf8'));

@@ -10,11 +10,16 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 import { svg } from './plot.mjs';
-import { report } from './report.mjs';
+import { fuelReport, report } from './report.mjs';
 import { JS_VIEW_PEER, PEERS, REAL_DATA, WORKLOADS, isReal } from './workloads.mjs';
 
 /** The repository the modules are built from. */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The instruction counter (wasmtime fuel, Python). */
+const FUEL_PY = fileURLToPath(new URL('../fuel.py', import.meta.url));
+/** The counter's time limit (it compiles every module, then runs all the
+ * synthetic workloads at full counts: well under a minute). */
+const FUEL_TIMEOUT_MS = 600_000;
 
 /** A child that takes longer than this is stopped and reported as an error
  * (an allocator whose free list is O(n) can take minutes on a real workload). */
@@ -50,6 +55,79 @@ function revision() {
   return `${head.stdout.trim()}${dirty ? ' + uncommitted src/ changes' : ''}`;
 }
 
+/** Instructions per operation of each synthetic workload under each peer:
+ * `bench/fuel.py` (wasmtime's fuel meter, in Python) runs each workload once
+ * with the ops this run uses and seed 1 (the first repetition's). The
+ * counts are deterministic; a smoke run counts each twice and fails on a
+ * difference. `{ engine, seed, peers: { [peer]: { loop, workloads: { [w]:
+ * { perOp, ops, failures } | { error } } } } }`, or `{ error }`. */
+export function countInstructions(opt, peers, workloads, smoke) {
+  const plan = {
+    seed: 1,
+    workloads: workloads.filter((w) => !isReal(w)).map((w) => ({ name: w.name, export: w.export ?? w.name, ops: smoke ? w.smoke : w.ops })),
+  };
+  const packages = opt['py-packages'] ?? join(ROOT, 'target/py');
+  const r = spawnSync('python3', [
+    FUEL_PY, '--packages', packages, '--dir', opt.dir, '--peers', peers.map((p) => p.name).join(','),
+    '--plan', JSON.stringify(plan), ...(smoke ? ['--twice'] : []),
+  ], { encoding: 'utf8', maxBuffer: 1 << 24, timeout: FUEL_TIMEOUT_MS });
+  if (r.error) return { error: `python3 ${FUEL_PY}: ${r.error.message}` };
+  if (r.status !== 0) {
+    return { error: (r.stderr || '').trim().split('\n').slice(-3).join(' | ') || `exit ${r.status}` };
+  }
+  const out = JSON.parse(r.stdout);
+  process.stderr.write(`bench: instruction counts done (${out.seconds} s, ${out.compiled} modules compiled)\n`);
+  return out;
+}
+
+/** The instruction-count guards (`--fuel-max peer:workload:bound`, comma-
+ * separated): each count must exist and be at most its bound. Prints one line
+ * per guard; false if any fails. */
+export function checkFuelBounds(fuel, spec) {
+  let ok = true;
+  for (const g of (spec ?? '').split(',').filter(Boolean)) {
+    const [peer, workload, bound] = g.split(':');
+    const r = fuel?.peers?.[peer]?.workloads?.[workload];
+    const n = r?.perOp;
+    if (n == null || r.failures) {
+      console.error(`bench: FUEL GUARD FAILED: no count for ${peer} ${workload} (${fuel?.error ?? r?.error ?? (r?.failures ? 'allocations failed' : 'not run')})`);
+      ok = false;
+    } else if (n > Number(bound)) {
+      console.error(`bench: FUEL GUARD FAILED: ${peer} ${workload}: ${n.toFixed(1)} wasm instructions per op > bound ${bound} ` +
+        '(`cargo xtask bench` passes HOT32_FAIL_MAX_INSTRUCTIONS of xtask/src/bench.rs): the allocator\'s hot path got more expensive');
+      ok = false;
+    } else {
+      console.error(`bench: fuel guard: ${peer} ${workload}: ${n.toFixed(1)} wasm instructions per op <= bound ${bound}: ok`);
+    }
+  }
+  return ok;
+}
+
+/** `--fuel-only`: the instruction counts alone (seconds, no timing). */
+export function runFuelOnly(opt) {
+  const peers = PEERS.filter((p) => existsSync(join(opt.dir, `${p.name}.wasm`)))
+    .filter((p) => !opt.peers || opt.peers.split(',').includes(p.name));
+  if (peers.length === 0) throw new Error(`no modules in ${opt.dir}: run \`cargo xtask bench --fuel\``);
+  const workloads = WORKLOADS.filter((w) => !isReal(w))
+    .filter((w) => !opt.workloads || opt.workloads.split(',').includes(w.name));
+  const fuel = countInstructions(opt, peers, workloads, opt.smoke);
+  const R = {
+    date: new Date().toISOString(),
+    revision: revision(),
+    peers: peers.map(({ name, label }) => ({ name, label })),
+    workloads: workloads.map((w) => ({ name: w.name, label: w.label, unit: w.unit, ops: opt.smoke ? w.smoke : w.ops })),
+    fuel,
+  };
+  console.log(fuelReport(R));
+  if (opt.json) writeFileSync(opt.json, JSON.stringify(R, null, 2));
+  if (fuel.error || !checkFuelBounds(fuel, opt['fuel-max'])) process.exitCode = 1;
+  const errors = Object.values(fuel.peers ?? {}).flatMap((e) => [e, ...Object.values(e.workloads)]).filter((r) => r.error);
+  if (fuel.error || errors.length) {
+    console.error(`bench: instruction counting failed: ${fuel.error ?? errors[0].error}`);
+    process.exitCode = 1;
+  }
+}
+
 /** The whole run; `opt` are the parsed arguments, `script` the entry that
  * child processes run. */
 export async function runBenchmarks(opt, script) {
@@ -69,6 +147,9 @@ export async function runBenchmarks(opt, script) {
   for (const w of workloads.filter(isReal)) {
     if (!existsSync(inputOf(w))) throw new Error(`${inputOf(w)} is missing: run \`cargo xtask bench\` (it unpacks the documents)`);
   }
+
+  // Instruction counts first: seconds, and independent of the machine's load.
+  const fuel = opt['no-fuel'] ? null : countInstructions(opt, peers, workloads, smoke);
 
   // Timed workloads.
   const runs = {}; // runs[peer][workload] = [{ns, failures, pages}]
@@ -123,7 +204,7 @@ export async function runBenchmarks(opt, script) {
     const file = (smoke && w.smokeInput) || w.input;
     return { workload: w.name, file, bytes: statSync(inputOf(w)).size, source: REAL_DATA.find((d) => d.file === file)?.source };
   });
-  const results = summarize({ peers, workloads, runs, eff, capacity, data, sizes, js, reps, effN, smoke, revision: rev });
+  const results = summarize({ peers, workloads, runs, eff, capacity, data, sizes, js, reps, effN, smoke, revision: rev, fuel });
   const md = report(results, smoke);
   console.log(md);
   if (opt.json) writeFileSync(opt.json, JSON.stringify(results, null, 2));
@@ -132,11 +213,13 @@ export async function runBenchmarks(opt, script) {
   const errors = [
     ...Object.values(runs).flatMap((ws) => Object.values(ws).flat()),
     ...Object.values(capacity).flatMap((ws) => Object.values(ws)),
+    ...(fuel ? [fuel, ...Object.values(fuel.peers ?? {}).flatMap((e) => [e, ...Object.values(e.workloads)])] : []),
   ].filter((r) => r.error);
   if (errors.length) {
     console.error(`bench: ${errors.length} runs failed, e.g. ${errors[0].error}`);
     process.exitCode = 1;
   }
+  if (!checkFuelBounds(fuel, opt['fuel-max'])) process.exitCode = 1;
 }
 
 /** Size-probe module sizes: raw, after `wasm-opt -Oz` (if `wasmOpt` and it
@@ -167,7 +250,7 @@ function codeSizes(dir, peers, wasmOpt) {
 }
 
 /** The results object (what `--json` saves and `--report` reads back). */
-function summarize({ peers, workloads, runs, eff, capacity, data, sizes, js, reps, effN, smoke, revision }) {
+function summarize({ peers, workloads, runs, eff, capacity, data, sizes, js, reps, effN, smoke, revision, fuel }) {
   const speed = {};
   for (const p of peers) {
     speed[p.name] = {};
@@ -232,5 +315,6 @@ function summarize({ peers, workloads, runs, eff, capacity, data, sizes, js, rep
     data,
     sizes,
     jsView,
+    fuel,
   };
 }

@@ -1,7 +1,7 @@
 // Reporting: the Markdown tables of a results object (speed, speedups,
-// memory.size, heap efficiency, code size, JS view access, the real
-// workloads and their smallest capacity, the Pareto table) and its distance
-// to the performance goals nogrow is held to.
+// instructions per operation, memory.size, heap efficiency, code size, JS
+// view access, the real workloads and their smallest capacity, the Pareto
+// table) and its distance to the performance goals nogrow is held to.
 
 import { BALLAST_STEP, JS_VIEW_ATTACH, JS_VIEW_RAW, TARGET_MS, isReal } from './workloads.mjs';
 
@@ -59,6 +59,8 @@ export function report(R, smoke) {
     }
     L.push('');
   }
+
+  L.push(...fuelTables(R, label));
 
   L.push('## Peak `memory.size` (pages of 64 KiB) after each workload');
   L.push('');
@@ -121,6 +123,74 @@ export function report(R, smoke) {
   L.push(...pareto(R, label));
   L.push(...goals(R));
   return L.join('\n');
+}
+
+/** A count per operation: one decimal below 1 000, whole and grouped above. */
+const showCount = (x) => (x < 1000 ? x.toFixed(1) : Math.round(x).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ' '));
+
+/** The instruction counts of `R.fuel` (bench/fuel.py): per operation, and
+ * bare TalcLock's count over each. Empty when the run has none. */
+function fuelTables(R, label) {
+  const F = R.fuel;
+  if (!F) return [];
+  const ws = R.workloads.filter((w) => !isReal(w));
+  const L = ['## Instructions per operation: wasm instructions executed (wasmtime fuel), empty-call count subtracted; deterministic', ''];
+  if (F.error) return [...L, `error: ${F.error}`, ''];
+  const cell = (p, w) => {
+    const e = F.peers[p];
+    const r = e?.workloads?.[w];
+    if (!e) return { text: '—' };
+    if (e.error || r?.error) return { text: 'error' };
+    if (!r) return { text: '—' };
+    if (r.failures) return { text: 'exhausted' };
+    const ops = R.workloads.find((x) => x.name === w)?.ops;
+    return { text: `${showCount(r.perOp)}${ops != null && r.ops < ops ? '†' : ''}`, n: r.perOp };
+  };
+  L.push(`| allocator | ${ws.map((w) => `${w.label} (instr/${w.unit})`).join(' | ')} |`);
+  L.push(`|---|${ws.map(() => '---:').join('|')}|`);
+  for (const p of R.peers) L.push(`| ${label[p.name]} | ${ws.map((w) => cell(p.name, w.name).text).join(' | ')} |`);
+  L.push('');
+  const loop = Object.values(F.peers).find((e) => e.loop != null)?.loop;
+  const fewer = R.peers.flatMap((p) => ws.filter((w) => {
+    const r = F.peers[p.name]?.workloads?.[w.name];
+    return r?.ops != null && r.ops < w.ops;
+  }).map((w) => `${label[p.name]} ${w.label} ${F.peers[p.name].workloads[w.name].ops}`));
+  L.push(`${F.engine}; one run per cell on a fresh instance, seed ${F.seed}, ops per run: ${ws.map((w) => `${w.label} ${w.ops}`).join(', ')}. ` +
+    'One unit: one wasm operator executed (`nop`, `drop`, `block`, `loop`, `end`, `else`, `return`, `unreachable` free), one per function entered, ' +
+    'and one per byte of `memory.copy`/`memory.fill` and per page of `memory.grow`. Counts include the workload\'s own loop, as the times do. ' +
+    (fewer.length ? `† fewer ops (a run estimated over ${F.budget ?? 'the budget of'} instructions): ${fewer.join(', ')}. ` : '') +
+    `PRNG-loop floor (one xorshift step + loop, not subtracted): ${loop == null ? '—' : loop.toFixed(1)} instructions.`);
+  L.push('');
+  const base = 'talc-lock';
+  if (F.peers[base]) {
+    L.push('## Instruction ratio over bare TalcLock<spin, Claim> (its count / this count; > 1: fewer instructions)', '');
+    L.push(`| allocator | ${ws.map((w) => w.label).join(' | ')} |`);
+    L.push(`|---|${ws.map(() => '---:').join('|')}|`);
+    for (const p of R.peers) {
+      const cells = ws.map((w) => {
+        const b = cell(base, w.name).n;
+        const x = cell(p.name, w.name).n;
+        if (!b || !x) return '—';
+        const r = b / x;
+        return `${r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}×`;
+      });
+      L.push(`| ${label[p.name]} | ${cells.join(' | ')} |`);
+    }
+    L.push('');
+  }
+  return L;
+}
+
+/** `--fuel-only`: a heading and the instruction-count tables alone. */
+export function fuelReport(R) {
+  const label = Object.fromEntries(R.peers.map((p) => [p.name, p.label]));
+  return [
+    '# nogrow allocator benchmarks: instructions per operation',
+    '',
+    `${R.date}, nogrow ${R.revision}.`,
+    '',
+    ...fuelTables(R, label),
+  ].join('\n');
 }
 
 const KiB = 1024;

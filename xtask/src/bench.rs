@@ -4,7 +4,11 @@
 //! tables. `--smoke` does the same with tiny counts in seconds (part of
 //! `cargo xtask test`, so the harness cannot rot). The real workloads read
 //! AWS service models from the pinned `botocore` package, unpacked here into
-//! `target/bench/data/`.
+//! `target/bench/data/`. Beside the times, every run counts the wasm
+//! instructions each synthetic workload executes per operation
+//! (`bench/fuel.py`: wasmtime's fuel meter, from the pinned `wasmtime`
+//! Python package); `--fuel` prints only those counts, in seconds once the
+//! modules are built.
 
 use std::{path::PathBuf, process::Command};
 
@@ -83,6 +87,28 @@ pub const PEERS: &[Peer] = &[
     },
 ];
 
+/// Regression guard on the count that matters most to nogrow: nogrow Fail's
+/// wasm instructions per hot 32 B alloc+free (`hot32a8`, align 8), as
+/// wasmtime's fuel meter counts them (`bench/fuel.py`; the workload's own loop
+/// included, the empty call's count subtracted). The smoke run (so `cargo
+/// xtask test`) and `--fuel` fail when the count exceeds this bound.
+///
+/// Measured 104.0 (104.10 at the smoke run's 20 000 ops, 104.00 at the full
+/// 500 000: 104 per alloc+free, the first call's set-up spread over the ops)
+/// on 2026-12-02 with nogrow's `src/` at commit 851f602 (105.0 at 5d26785),
+/// rustc 1.95, wasmtime 50.0.1 (`cargo xtask bench --fuel --peers
+/// nogrow-fail`); bare TalcLock: 405.0. The bound is 104 + 15 % = 119.6,
+/// rounded up. Instruction counts do not depend on the machine or its load,
+/// only on the code, the compiler and the engine's cost model: a change of
+/// rustc or wasmtime may call for a new measurement (and bound); an
+/// allocator change that fails this made the hot path dearer.
+const HOT32_FAIL_MAX_INSTRUCTIONS: f64 = 120.0;
+
+/// The `--fuel-max` argument of `bench/run.mjs` for [`HOT32_FAIL_MAX_INSTRUCTIONS`].
+fn fuel_guard() -> String {
+    format!("nogrow-fail:hot32a8:{HOT32_FAIL_MAX_INSTRUCTIONS}")
+}
+
 /// Peers the smoke run builds and runs (one of each kind).
 const SMOKE_PEERS: &[&str] = &[
     "dlmalloc",
@@ -138,8 +164,10 @@ fn unpack_data() -> Result {
 }
 
 /// `cargo xtask bench [--smoke] [extra run.mjs arguments]`; `--workers [--smoke]`:
-/// the threads benchmark (`bench/workers.mjs`); `--validate-ballast`: checks
-/// the smallest-capacity method of arenas against real arenas of that size.
+/// the threads benchmark (`bench/workers.mjs`); `--fuel [--peers a,b]
+/// [--workloads x,y]`: only the instruction counts; `--validate-ballast`:
+/// checks the smallest-capacity method of arenas against real arenas of that
+/// size.
 pub fn main(args: &[String]) -> Result {
     if args.iter().any(|a| a == "--workers") {
         // Threads: bench/workers.mjs builds bench/threads-guest and runs it.
@@ -148,6 +176,8 @@ pub fn main(args: &[String]) -> Result {
         run(Command::new("node")
             .arg(root().join("bench/workers.mjs"))
             .args(rest))
+    } else if args.iter().any(|a| a == "--fuel") {
+        fuel(args)
     } else if args.iter().any(|a| a == "--smoke") {
         smoke()
     } else if args.iter().any(|a| a == "--validate-ballast") {
@@ -170,8 +200,9 @@ pub fn full(extra: &[String]) -> Result {
         "--json".into(),
         dir().join("results.json").display().to_string(),
     ];
+    args.extend(py_packages());
     args.extend(extra.iter().cloned());
-    node(&args)
+    node(&args, true)
 }
 
 /// The smoke run (seconds): a few peers, tiny counts, every table printed.
@@ -191,16 +222,102 @@ pub fn smoke() -> Result {
         .map(|p| p.name)
         .filter(|n| *n != "none")
         .collect();
-    node(&["--smoke".into(), "--peers".into(), listed.join(",")])
+    let mut args: Vec<String> = vec!["--smoke".into(), "--peers".into(), listed.join(",")];
+    args.extend(py_packages());
+    args.extend(["--fuel-max".into(), fuel_guard()]);
+    node(&args, true)
 }
 
-fn node(args: &[String]) -> Result {
-    let wasm_opt = crate::tools::ensure_apt("wasm-opt", &["binaryen"])?;
-    // Pin to one core when possible (2-core machine, other jobs running).
-    let pinned = Command::new("taskset")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
+/// `--fuel [--peers a,b] [--workloads x,y] [other run.mjs arguments]`: builds
+/// the workload modules (no size probes) of every peer, or of the `--peers`
+/// named and bare TalcLock (the ratios' base), and prints only the
+/// instruction counts per operation (`bench/run.mjs --fuel-only`, the full
+/// runs' op counts), then checks [`HOT32_FAIL_MAX_INSTRUCTIONS`] when it
+/// counted nogrow Fail's hot path. What a developer runs after changing the
+/// allocator: deterministic, and seconds once the modules are built.
+pub fn fuel(args: &[String]) -> Result {
+    let value = |flag: &str| {
+        let prefix = format!("{flag}=");
+        args.iter().enumerate().find_map(|(i, a)| {
+            if a == flag {
+                args.get(i + 1).cloned()
+            } else {
+                a.strip_prefix(&prefix).map(str::to_string)
+            }
+        })
+    };
+    let named = value("--peers");
+    let workloads = value("--workloads");
+    let peers: Vec<&Peer> = PEERS
+        .iter()
+        .filter(|p| p.name != "none")
+        .filter(|p| {
+            named
+                .as_deref()
+                .is_none_or(|n| p.name == "talc-lock" || n.split(',').any(|x| x == p.name))
+        })
+        .collect();
+    if let Some(n) = &named
+        && let Some(unknown) = n.split(',').find(|x| !PEERS.iter().any(|p| p.name == *x))
+    {
+        return Err(format!("--fuel: no peer named {unknown}"));
+    }
+    crate::tools::ensure_python_packages()?;
+    crate::tools::ensure_wasm_target()?;
+    std::fs::create_dir_all(dir()).map_err(|e| e.to_string())?;
+    for p in &peers {
+        build_one(p, false)?;
+    }
+    // run.mjs gets the peers built (bare TalcLock added), and the rest as given.
+    let mut rest: Vec<String> = vec![
+        "--fuel-only".into(),
+        "--peers".into(),
+        peers.iter().map(|p| p.name).collect::<Vec<_>>().join(","),
+    ];
+    rest.extend(py_packages());
+    let guarded = peers.iter().any(|p| p.name == "nogrow-fail")
+        && workloads
+            .as_deref()
+            .is_none_or(|w| w.split(',').any(|x| x == "hot32a8"));
+    if guarded {
+        rest.extend(["--fuel-max".into(), fuel_guard()]);
+    }
+    let mut skip = false;
+    for a in args {
+        if skip {
+            skip = false;
+        } else if a == "--peers" {
+            skip = true;
+        } else if a != "--fuel" && !a.starts_with("--peers=") {
+            rest.push(a.clone());
+        }
+    }
+    // Counting needs no quiet core: not pinned, so compiling uses both.
+    node(&rest, false)
+}
+
+/// `--py-packages DIR`: where [`crate::tools::ensure_python_packages`] put
+/// `wasmtime`, for `bench/fuel.py`.
+fn py_packages() -> [String; 2] {
+    [
+        "--py-packages".into(),
+        crate::tools::python_packages_dir().display().to_string(),
+    ]
+}
+
+/// Runs `bench/run.mjs` with `args`; `pin`: on one core when possible (the
+/// timed runs; 2-core machine, other jobs running).
+fn node(args: &[String], pin: bool) -> Result {
+    let wasm_opt = if args.iter().any(|a| a == "--fuel-only") {
+        true // no code-size table: wasm-opt is not needed
+    } else {
+        crate::tools::ensure_apt("wasm-opt", &["binaryen"])?
+    };
+    let pinned = pin
+        && Command::new("taskset")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
     let mut cmd = if pinned {
         let mut c = Command::new("taskset");
         c.args(["-c", "1", "node"]);

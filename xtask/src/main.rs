@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         "test-expect" => tools::ensure_wasm_target()
             .and_then(|()| tools::ensure_wasm_bindgen_runner())
             .and_then(|()| expect_guest::test()),
+        "test-edge" => tools::ensure_wasm_target().and_then(|()| stress::edge_guest_test()),
         "build-guests" => guests::build_all().map(|_| ()),
         "install-tools" => tools::ensure_all(),
         _ => {
@@ -51,8 +52,9 @@ fn main() -> ExitCode {
                  test-hosts      build the heavy guests, run the example hosts (hosts/: wasmi, wasmtime in Python)\n  \
                  test-package    what `cargo package` and `npm pack` ship; the npm package installed, type-checked, bundled\n  \
                  test-expect     examples/expect-guest's wasm32 tests (nogrow::expect in a user's crate)\n  \
+                 test-edge       the edge guests in Node: the engine's maximum, the top of the 4 GiB address space, two linker-heap allocators\n  \
                  build-guests    build every guest to target/guests/*.wasm\n  \
-                 bench           allocator benchmarks (bench/run.mjs); --smoke: seconds, tiny counts; --workers: the threads benchmark (bench/workers.mjs); --validate-ballast: real arenas against the capacity search\n  \
+                 bench           allocator benchmarks (bench/run.mjs): times and wasm instructions per op; --smoke: seconds, tiny counts; --fuel [--peers a,b] [--workloads x,y]: only the instructions per op (wasmtime fuel, deterministic: run it after changing the allocator; fails if nogrow Fail's hot path exceeds its bound); --workers: the threads benchmark (bench/workers.mjs); --validate-ballast: real arenas against the capacity search\n  \
                  stress          >= 10^7 random ops per policy, host and wasm32, and the threaded guests across 4 workers (--ops N, --seed S, --host-only, --wasm-only)\n  \
                  install-tools   install the wasm targets, Miri, wasm-bindgen-test-runner, npm and Python packages"
             );
