@@ -479,7 +479,9 @@ impl HeapTop {
             memory_base as u64,
             self.space_end,
         );
-        clip_plan(memory_pages as u64, most, least, preferred)
+        let (least, preferred) = clip_plan(memory_pages as u64, most, least, preferred)?;
+        let top = memory_base as u64 + memory_pages as u64 * PAGE_SIZE as u64;
+        Some((least, taper(top, least, preferred, self.space_end)))
     }
 }
 
@@ -533,6 +535,25 @@ pub const fn most_pages_for(request: u64, memory_base: u64, space_end: u64) -> u
         by_request
     };
     top.saturating_sub(memory_base) / PAGE_SIZE as u64
+}
+
+/// The preferred growth of a memory ending at `top`, tapered in the upper half
+/// of the address space: there a growth takes at most a quarter of the room
+/// left below the top reserve (and always at least `least`), so the heap's
+/// top, which bounds the largest request it serves, approaches the end of the
+/// address space in shrinking steps instead of reaching it in one doubling.
+pub const fn taper(top: u64, least: usize, preferred: usize, space_end: u64) -> usize {
+    let end = space_end.saturating_sub(TOP_RESERVE);
+    if space_end == u64::MAX || top < space_end / 2 || top >= end {
+        return preferred;
+    }
+    let quarter = ((end - top) / 4 / PAGE_SIZE as u64) as usize;
+    let tapered = if quarter > least { quarter } else { least };
+    if tapered < preferred {
+        tapered
+    } else {
+        preferred
+    }
 }
 
 /// `least..=preferred` pages of growth for a memory of `memory_pages`, clipped
@@ -940,6 +961,30 @@ mod reserve_decisions {
         assert!(p < 40_000, "clipped");
         assert!((half + p as u64) * page + request + FIT_SLACK <= SPACE_32);
         assert_eq!(clip_plan(most + 1, most, 1, 1), None, "already past it");
+    }
+
+    #[test]
+    fn above_half_the_address_space_growth_takes_a_quarter_of_the_room_left() {
+        let page = PAGE_SIZE as u64;
+        // Below 2 GiB: geometric growth as planned.
+        assert_eq!(taper(GIB, 1, 16_384, SPACE_32), 16_384);
+        // At 2.2 GiB a one-page request would double to the top reserve; it
+        // takes a quarter of the room instead.
+        let top = 2 * GIB + GIB / 5;
+        let room = SPACE_32 - TOP_RESERVE - top;
+        assert_eq!(taper(top, 1, 65_536, SPACE_32) as u64, room / 4 / page);
+        // Never less than the request needs, never more than planned.
+        assert_eq!(taper(top, 20_000, 65_536, SPACE_32), 20_000);
+        assert_eq!(taper(top, 1, 2, SPACE_32), 2);
+        // Filling up from 2 GiB takes a few dozen growths, not thousands.
+        let (mut top, mut growths) = (2 * GIB, 0);
+        while top + page <= SPACE_32 - TOP_RESERVE {
+            top += (taper(top, 1, 65_536, SPACE_32) as u64).max(1) * page;
+            growths += 1;
+        }
+        assert!(growths < 64, "{growths} growths");
+        // 64-bit address spaces are not tapered.
+        assert_eq!(taper(1 << 40, 1, 99, u64::MAX), 99);
     }
 
     #[test]
