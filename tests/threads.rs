@@ -111,3 +111,109 @@ fn contention_during_a_slow_growth_is_waited_out_not_taken_for_reentrancy() {
     assert_eq!(s.generation, s.growths);
     assert!(CHECKED.load(Relaxed) > 0);
 }
+
+/// A memory whose first growth takes longer than any spin count could stand
+/// for (seconds), and says when it is inside it.
+#[derive(Debug)]
+struct StallingMemory {
+    inner: SliceMemory,
+    stall: Duration,
+    inside: &'static std::sync::atomic::AtomicBool,
+}
+
+// SAFETY: every method forwards to `SliceMemory`, which upholds the contract;
+// the stall in `grow` allocates nothing.
+unsafe impl Memory for StallingMemory {
+    fn pages(&mut self) -> usize {
+        self.inner.pages()
+    }
+    fn grow(&mut self, delta: usize) -> Option<usize> {
+        if !self.stall.is_zero() {
+            self.inside.store(true, Relaxed);
+            std::thread::sleep(core::mem::take(&mut self.stall));
+            self.inside.store(false, Relaxed);
+        }
+        self.inner.grow(delta)
+    }
+    fn region(&mut self, first: usize) -> *mut u8 {
+        self.inner.region(first)
+    }
+    fn initial_pages(&mut self) -> Option<usize> {
+        self.inner.initial_pages()
+    }
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "sleeps for seconds; the waiting is the same code as the slow-growth test"
+)]
+fn threads_wait_for_a_holder_that_stays_inside_a_growth_for_seconds() {
+    use std::sync::atomic::AtomicBool;
+    const MAX_PAGES: usize = 64;
+    // Longer than any bound in spins could stand for: 2^26 rounds of a
+    // waiter's spin loop took about 7 s here in a debug build, with two
+    // waiters on two cores (2 s in release).
+    const STALL: Duration = Duration::from_secs(12);
+    let arena: &'static mut [u8] = vec![0u8; 256 << 10].leak();
+    let region: &'static mut [u8] = vec![0u8; MAX_PAGES * PAGE_SIZE].leak();
+    let state: &'static State = Box::leak(Box::new(State::new()));
+    static INSIDE: AtomicBool = AtomicBool::new(false);
+    // SAFETY: both regions are leaked, so they live for the program, and
+    // nothing else names them.
+    let (arena, memory) = unsafe {
+        (
+            Arena::from_raw(arena.as_mut_ptr(), arena.len()),
+            SliceMemory::new(region.as_mut_ptr(), 1, MAX_PAGES),
+        )
+    };
+    let memory = StallingMemory {
+        inner: memory,
+        stall: STALL,
+        inside: &INSIDE,
+    };
+    let a: &'static Nogrow<Signal, StallingMemory> =
+        Box::leak(Box::new(Nogrow::new(arena, Signal::new(), memory, state)));
+    let small = Layout::from_size_align(64, 8).unwrap();
+    // SAFETY: non-zero size; claims the arena before the threads start.
+    unsafe { a.dealloc(a.alloc(small), small) };
+
+    let started = std::time::Instant::now();
+    std::thread::scope(|s| {
+        // The holder: a request the arena cannot serve, so memory grows.
+        s.spawn(|| {
+            let big = Layout::from_size_align(1 << 20, 8).unwrap();
+            // SAFETY: non-zero size.
+            let p = unsafe { a.alloc(big) };
+            assert!(!p.is_null(), "the growth succeeded after its stall");
+            // SAFETY: allocated above with `big`.
+            unsafe { a.dealloc(p, big) };
+        });
+        for t in 0..2u8 {
+            s.spawn(move || {
+                while !INSIDE.load(Relaxed) {
+                    std::hint::spin_loop();
+                }
+                // The lock is held inside the growth now: this waits for it.
+                // SAFETY: non-zero size.
+                let p = unsafe { a.alloc(small) };
+                assert!(!p.is_null());
+                assert!(
+                    !INSIDE.load(Relaxed),
+                    "thread {t} got the lock inside the growth"
+                );
+                // SAFETY: a fresh block of 64 bytes, freed with its layout.
+                unsafe {
+                    p.write_bytes(t, 64);
+                    a.dealloc(p, small);
+                }
+            });
+        }
+    });
+    assert!(
+        started.elapsed() >= STALL,
+        "the threads waited out the stall"
+    );
+    let s = a.stats();
+    assert_eq!((s.growths, s.allocs, s.frees, s.in_use), (1, 4, 4, 0));
+}
