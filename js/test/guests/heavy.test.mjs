@@ -112,6 +112,53 @@ test('host-notify: the host hook runs once per growth, after the generation bump
   });
 });
 
+test('host-notify: the hook may call an allocating export (it runs after nogrow released its lock)', async () => {
+  let e;
+  let inner = null;
+  const bytes = readFileSync(new URL('heavy-signal-notify.wasm', dir));
+  const { instance } = await WebAssembly.instantiate(bytes, {
+    nogrow: {
+      memory_grown() {
+        // Once: allocate from inside the hook, through the same allocator.
+        if (inner === null) inner = e.heavy(64);
+      },
+    },
+  });
+  e = instance.exports;
+  const ok = e.heavy(6000);
+  assert.ok(ok > 0);
+  assert.ok(inner > 0, `the allocation inside the hook succeeded (${inner})`);
+  const s = state(e);
+  assert.ok(s[11] >= 1, 'memory grew');
+  assert.equal(s[5], 0, 'everything freed: in_use is 0');
+  assert.equal(e.heavy(100) > 0, true, 'still usable');
+});
+
+test('host-notify: a hook that throws leaves the allocator usable', async () => {
+  let e;
+  let thrown = 0;
+  const bytes = readFileSync(new URL('heavy-signal-notify.wasm', dir));
+  const { instance } = await WebAssembly.instantiate(bytes, {
+    nogrow: {
+      memory_grown() {
+        if (thrown === 0) {
+          thrown++;
+          throw new Error('hook failed');
+        }
+      },
+    },
+  });
+  e = instance.exports;
+  assert.throws(() => e.heavy(6000), /hook failed/);
+  // The lock was released before the hook ran: later calls allocate, grow
+  // and free as usual (what the interrupted call held is leaked).
+  const ok = e.heavy(6000);
+  assert.ok(ok > 0, `a later call allocated ${ok} blocks`);
+  const s = state(e);
+  assert.ok(s[11] >= 2, `memory grew again (${s[11]} growths)`);
+  assert.equal(e.nogrow_generation(), s[11]);
+});
+
 test('growth by the host before the first call is counted from instantiation', async () => {
   const e = await load('heavy-fail');
   e.memory.grow(2); // before nogrow ever ran

@@ -55,7 +55,7 @@ export function runWorker(data) {
 }
 
 /** Main instance + `workers` workers; returns the reports and the main side. */
-export async function run(name, policy, { workers, opsPerWorker, giveEach, giveMax }) {
+export async function run(name, policy, { workers, opsPerWorker, giveEach, giveMax, hookStallMs = 0 }) {
   const module = load(name);
   const memory = new WebAssembly.Memory({ ...MEMORY[policy], shared: true });
   let mainHook = 0;
@@ -73,11 +73,12 @@ export async function run(name, policy, { workers, opsPerWorker, giveEach, giveM
   const rings = Array.from({ length: workers }, () => new SharedArrayBuffer(2 * 4 * 256));
   const done = new SharedArrayBuffer(8);
   const rounds = 50;
+  const hookStall = hookStallMs > 0 ? { ms: hookStallMs, flag: new SharedArrayBuffer(4) } : null;
   const started = performance.now();
   const reports = await Promise.all(
     threads.map((thread, i) =>
       runWorker({
-        module, memory, thread, notify, task: 'work',
+        module, memory, thread, notify, hookStall, task: 'work',
         slot: i, seed: 0x9e37 + i * 101, workers, reserveAgain: policy === 'reserve',
         rounds, opsPerRound: Math.ceil(opsPerWorker / rounds), giveEach, giveMax,
         outbox: rings[i], inbox: rings[(i + workers - 1) % workers], done,

@@ -5,7 +5,19 @@ import { attach, instantiateShared } from '../../nogrow.mjs';
 
 const d = workerData;
 let hookCalls = 0;
-const imports = d.notify ? { nogrow: { memory_grown() { hookCalls++; } } } : {};
+// `hookStall`: the first hook call of the whole run (any worker) blocks for
+// `hookStall.ms` milliseconds, as a hook that waits for other workers would.
+const stall = d.hookStall ? new Int32Array(d.hookStall.flag) : null;
+let hookStalledMs = 0;
+function memory_grown() {
+  hookCalls++;
+  if (stall !== null && Atomics.compareExchange(stall, 0, 0, 1) === 0) {
+    const t0 = performance.now();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, d.hookStall.ms);
+    hookStalledMs = performance.now() - t0;
+  }
+}
+const imports = d.notify ? { nogrow: { memory_grown } } : {};
 const { exports: e } = await instantiateShared(d.module, { memory: d.memory, imports, thread: d.thread });
 const nv = attach(e, { memory: d.memory });
 const raw = new Uint8Array(d.memory.buffer); // a plain view: never renewed
@@ -130,5 +142,7 @@ if (d.task === 'oom') {
     finalLength: nv.u8.length,
     generation: nv.generation,
     hookCalls,
+    hookStalledMs,
+    finishedAt: performance.timeOrigin + performance.now(),
   });
 }

@@ -83,6 +83,26 @@ for (const workers of [2, 4]) {
   }
 }
 
+test('Signal + host hook: a hook that blocks for 3 s in one worker holds nobody up, and nobody traps', async (t) => {
+  // The hook runs after nogrow released its lock: the other workers go on
+  // allocating (and growing) while it blocks, and none of them is taken for
+  // a re-entrant caller however long it takes.
+  const workers = 3;
+  const stallMs = 3000;
+  const r = await run('nostd-notify', 'notify', { workers, opsPerWorker: 40000, giveEach: 12, giveMax: 64 << 10, hookStallMs: stallMs });
+  const { after } = checkCounts(r);
+  const stalled = r.reports.filter((w) => w.hookStalledMs > 0);
+  assert.equal(stalled.length, 1, 'one hook call blocked');
+  assert.ok(stalled[0].hookStalledMs >= stallMs - 50, `it blocked ${stalled[0].hookStalledMs.toFixed(0)} ms`);
+  for (const w of r.reports) {
+    assert.equal(w.violations + w.handoffViolations, 0, `worker ${w.slot}: no violation`);
+    assert.equal(w.staleViews, 0);
+  }
+  const calls = r.reports.reduce((a, w) => a + w.hookCalls, 0) + r.mainHook();
+  assert.equal(calls, after.growths, 'the hook ran once per growth');
+  t.diagnostic(`${after.growths} growths; the blocked hook took ${stalled[0].hookStalledMs.toFixed(0)} ms; run ${r.ms.toFixed(0)} ms`);
+});
+
 test('Fail: a worker that traps out of memory leaves the lock free; the others carry on', async () => {
   const workers = 3;
   const module = load('nostd-fail');
