@@ -491,8 +491,9 @@ class SharedViews extends NogrowViews {
  * `nogrow.memory_grown(old_pages, new_pages)` and call it synchronously after
  * every growth nogrow performs. Pass `notifier.imports` when instantiating,
  * then `attach(instance, { notifier })`: the views renew and `onGrow`
- * listeners run inside the growth, before the guest call returns. Listeners
- * must not call back into the guest from there (nogrow holds its lock).
+ * listeners run right after the growth, before the guest call returns.
+ * nogrow has released its lock by then: listeners may call back into the
+ * guest, allocating exports included.
  */
 export function growthNotifier() {
   const notifier = {

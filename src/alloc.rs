@@ -238,7 +238,17 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
     /// value, and not make it offer again what it already handed out (its
     /// linker heap, its pages). The allocator has claimed what this memory
     /// handed out; a memory swapped in from another allocator would hand out
-    /// that allocator's memory a second time.
+    /// that allocator's memory a second time. So safe code cannot call it:
+    ///
+    /// ```compile_fail,E0133
+    /// nogrow::arena! {
+    ///     static A: nogrow::Nogrow<nogrow::Fail> = (64 << 10, nogrow::Fail);
+    /// }
+    /// nogrow::arena! {
+    ///     static B: nogrow::Nogrow<nogrow::Fail> = (64 << 10, nogrow::Fail);
+    /// }
+    /// A.with_memory(|a| B.with_memory(|b| core::mem::swap(a, b))); // error: unsafe
+    /// ```
     pub unsafe fn with_memory<R>(&self, f: impl FnOnce(&mut M) -> R) -> R {
         let mut talc = self.lock();
         let _inside = self.holder.enter();

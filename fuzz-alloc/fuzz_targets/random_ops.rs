@@ -36,7 +36,6 @@ fn reset(s: &State) {
         &s.growths,
         &s.reserve_status,
         &s.limit_pages,
-        &s.in_source,
     ] {
         a.store(0, Relaxed);
     }

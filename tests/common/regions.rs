@@ -10,8 +10,11 @@ use nogrow::PAGE_SIZE;
 /// `aligned_base.add(required_size) <= end`, which, for a gap at the end of a
 /// heap, forms a pointer past the end of the Rust allocation holding the heap:
 /// undefined behaviour by `ptr::add`'s rules, reported by Miri (found by
-/// `signal_random_ops_grow_geometrically_and_match_the_model`; harmless on
-/// real hardware, where the comparison is plain address arithmetic). The pad
+/// `signal_random_ops_grow_geometrically_and_match_the_model`). On wasm32 the
+/// same sum is what could wrap past 2^32; nogrow never asks talc about a
+/// request for which it could (see `nogrow::policy::HeapTop`), so there it is
+/// plain address arithmetic below the end of memory, but in Rust's model it
+/// is still a pointer past the allocation holding the heap. The pad
 /// keeps the overshoot (at most a request's size plus its alignment, both
 /// small under Miri) inside the allocation so Miri checks everything else.
 #[cfg(not(target_arch = "wasm32"))]
