@@ -37,7 +37,8 @@ impl<P: Policy, M: Memory, B: Binning> Model<'_, P, M, B> {
         if let Some(space_end) = self.cfg.space_end {
             // Grown contiguously, up to the end of memory or the top reserve,
             // whichever is lower (the heap owns less than the pages grown).
-            let memory_end = (self.cfg.mem_base.addr() + s.pages as usize * PAGE_SIZE) as u64;
+            let memory_end =
+                self.cfg.mem_base.addr() as u64 + u64::from(s.pages) * PAGE_SIZE as u64;
             let hi = memory_end.min(space_end - nogrow::policy::TOP_RESERVE);
             let lo = hi - (s.heap_bytes - arena_len) as u64;
             return a as u64 >= lo && e as u64 <= hi;

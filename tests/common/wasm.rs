@@ -38,6 +38,7 @@ pub fn run_global<P: Policy>(
     grow_guaranteed_below: Option<usize>,
     ops: u64,
     seed: u64,
+    space_end: Option<u64>,
 ) -> Report {
     let cfg = Config {
         ops,
@@ -54,7 +55,7 @@ pub fn run_global<P: Policy>(
         // The test harness's own blocks stay in the arena: leave them room.
         whole_arena_slack: Some(MIN_ARENA_BYTES + (alloc.stats().in_use * 4).max(64 << 10)),
         c_per_mille: 200,
-        space_end: None,
+        space_end,
     };
     let pages_before = memory_size();
     let run = super::run(alloc, &cfg, &mut Rng(seed))

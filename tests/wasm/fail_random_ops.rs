@@ -22,6 +22,7 @@ fn fail_random_ops_on_wasm32_never_change_memory_size() {
         None,
         crate::common::wasm::ops(100_000),
         seed,
+        None,
     );
     assert_eq!(
         crate::common::wasm::memory_size(),

@@ -28,6 +28,7 @@ fn reserve_random_ops_on_wasm32_never_change_memory_size_after_the_reserve() {
         None,
         crate::common::wasm::ops(100_000),
         seed,
+        None,
     );
     assert_eq!(
         crate::common::wasm::memory_size(),

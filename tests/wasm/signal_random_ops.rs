@@ -23,6 +23,7 @@ fn signal_random_ops_on_wasm32_grow_within_the_limit_and_match_memory_size() {
         Some(LIMIT_PAGES),
         crate::common::wasm::ops(100_000),
         seed,
+        None,
     );
     let s = NOGROW.stats();
     assert!(r.growths > 0, "Signal never grew: {r}");
