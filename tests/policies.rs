@@ -621,3 +621,16 @@ fn overwriting_the_state_block_does_not_change_what_the_allocator_does() {
         "a scribbled reserve status is not believed"
     );
 }
+
+#[test]
+fn a_memory_offers_its_linker_heap_once() {
+    let region: &'static mut [u8] = vec![0u8; 4 * PAGE_SIZE].leak();
+    // SAFETY: the region is leaked and named nowhere else.
+    let mut m = unsafe { SliceMemory::new(region.as_mut_ptr(), 3, 4) }.with_linker_heap_from(1);
+    let (base, len) = m.linker_heap().expect("pages 1..3");
+    assert_eq!(
+        (base.addr(), len),
+        (region.as_ptr().addr() + PAGE_SIZE, 2 * PAGE_SIZE)
+    );
+    assert_eq!(m.linker_heap(), None, "a second claim gets nothing");
+}

@@ -217,3 +217,82 @@ fn threads_wait_for_a_holder_that_stays_inside_a_growth_for_seconds() {
     let s = a.stats();
     assert_eq!((s.growths, s.allocs, s.frees, s.in_use), (1, 4, 4, 0));
 }
+
+/// A memory whose first growth panics (a buggy `Memory`, on the host).
+#[derive(Debug)]
+struct PanickingMemory {
+    inner: SliceMemory,
+    panics_left: usize,
+}
+
+// SAFETY: every method forwards to `SliceMemory`, which upholds the contract;
+// the panic in `grow` happens before any page is handed out.
+unsafe impl Memory for PanickingMemory {
+    fn pages(&mut self) -> usize {
+        self.inner.pages()
+    }
+    fn grow(&mut self, delta: usize) -> Option<usize> {
+        if self.panics_left > 0 {
+            self.panics_left -= 1;
+            panic!("the memory failed");
+        }
+        self.inner.grow(delta)
+    }
+    fn region(&mut self, first: usize) -> *mut u8 {
+        self.inner.region(first)
+    }
+    fn initial_pages(&mut self) -> Option<usize> {
+        self.inner.initial_pages()
+    }
+}
+
+#[test]
+fn a_panic_inside_the_memory_leaves_the_lock_free_and_no_holder_behind() {
+    const MAX_PAGES: usize = 64;
+    let arena: &'static mut [u8] = vec![0u8; 256 << 10].leak();
+    let region: &'static mut [u8] = vec![0u8; MAX_PAGES * PAGE_SIZE].leak();
+    let state: &'static State = Box::leak(Box::new(State::new()));
+    // SAFETY: both regions are leaked, so they live for the program, and
+    // nothing else names them.
+    let (arena, memory) = unsafe {
+        (
+            Arena::from_raw(arena.as_mut_ptr(), arena.len()),
+            SliceMemory::new(region.as_mut_ptr(), 1, MAX_PAGES),
+        )
+    };
+    let memory = PanickingMemory {
+        inner: memory,
+        panics_left: 1,
+    };
+    let a: &'static Nogrow<Signal, PanickingMemory> =
+        Box::leak(Box::new(Nogrow::new(arena, Signal::new(), memory, state)));
+    let big = Layout::from_size_align(1 << 20, 8).unwrap();
+    // SAFETY: non-zero size. The memory panics inside the growth; the panic
+    // unwinds out of this direct call (this allocator is not the global one).
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { a.alloc(big) }));
+    assert!(caught.is_err(), "the growth panicked");
+    // Had the record of the panicking thread stayed behind, this thread
+    // would now be taken for the holder whenever it found the lock busy:
+    // another thread keeps it busy while this one allocates.
+    let small = Layout::from_size_align(48, 8).unwrap();
+    let churn = || {
+        for _ in 0..20_000 {
+            // SAFETY: non-zero size; freed at once with its layout.
+            unsafe {
+                let p = a.alloc(small);
+                assert!(!p.is_null());
+                a.dealloc(p, small);
+            }
+        }
+    };
+    std::thread::scope(|s| {
+        s.spawn(churn);
+        churn(); // the thread that panicked, contending with the other
+    });
+    // SAFETY: as above; the memory grows now.
+    let p = unsafe { a.alloc(big) };
+    assert!(!p.is_null(), "growth works after the panic");
+    // SAFETY: allocated above with `big`.
+    unsafe { a.dealloc(p, big) };
+    assert_eq!(a.stats().growths, 1);
+}
