@@ -440,8 +440,10 @@ impl HeapTop {
     #[inline(always)]
     pub(crate) fn serves(&self, layout: Layout) -> bool {
         // A `Layout`'s size rounded up to its alignment is at most
-        // `isize::MAX`: the sum cannot overflow.
-        layout.size() + layout.align() <= self.max_request
+        // `isize::MAX`: the sum cannot overflow. Every heap stays below the
+        // top reserve, so requests below it never need the stored bound.
+        let request = layout.size() + layout.align();
+        request <= ALWAYS_SERVED || request <= self.max_request
     }
 
     /// Memory up to `end` was given to talc.
@@ -484,6 +486,10 @@ impl HeapTop {
         Some((least, taper(top, least, preferred, self.space_end)))
     }
 }
+
+/// Requests (`size + align`) that every heap serves, wherever its top: its
+/// top stays below [`TOP_RESERVE`].
+const ALWAYS_SERVED: usize = clamp(TOP_RESERVE - FIT_SLACK);
 
 const fn clamp(n: u64) -> usize {
     if n > usize::MAX as u64 {
