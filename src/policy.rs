@@ -389,7 +389,8 @@ pub const ADDRESS_SPACE_END: u64 = if usize::BITS < 64 {
 
 /// Bytes at the top of the address space that no heap is given: on wasm32,
 /// the last 16 MiB of a 4 GiB memory (256 pages). A heap that reached the
-/// top still serves every request up to about this size (see [`HeapTop`]);
+/// top still serves every request up to about this size (see
+/// [`max_request_at`]);
 /// and no heap end is ever the address 2^32, which a 32-bit pointer cannot
 /// hold.
 pub const TOP_RESERVE: u64 = 16 << 20;
