@@ -274,12 +274,12 @@ fn a_pointer_a_moving_realloc_freed_is_refused_and_corrupts_nothing() {
 
 #[test]
 fn of_two_threads_freeing_one_pointer_exactly_one_frees_it() {
-    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::SeqCst};
     let a = make(Fail);
     let rounds: usize = if cfg!(miri) { 10 } else { 300 };
     // Round `r` publishes a fresh block in `BLOCK`; both threads spin until
     // they see the round, then free it at once. `DONE` counts the calls.
-    static BLOCK: AtomicUsize = AtomicUsize::new(0);
+    static BLOCK: AtomicPtr<u8> = AtomicPtr::new(core::ptr::null_mut());
     static ROUND: AtomicUsize = AtomicUsize::new(0);
     static DONE: AtomicUsize = AtomicUsize::new(0);
     static FREED: AtomicUsize = AtomicUsize::new(0);
@@ -290,7 +290,7 @@ fn of_two_threads_freeing_one_pointer_exactly_one_frees_it() {
                     while ROUND.load(SeqCst) < r {
                         std::hint::spin_loop();
                     }
-                    let p = BLOCK.load(SeqCst) as *mut u8;
+                    let p = BLOCK.load(SeqCst);
                     // SAFETY: `p` is a live C block of `a` until one of the
                     // two calls frees it; the other must be refused. Its
                     // header bytes stay readable (heap memory).
@@ -304,7 +304,7 @@ fn of_two_threads_freeing_one_pointer_exactly_one_frees_it() {
         for r in 1..=rounds {
             let p = c_alloc::malloc(a, 48);
             assert!(!p.is_null());
-            BLOCK.store(p as usize, SeqCst);
+            BLOCK.store(p, SeqCst);
             ROUND.store(r, SeqCst);
             while DONE.load(SeqCst) < 2 * r {
                 std::hint::spin_loop();
