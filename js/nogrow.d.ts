@@ -104,7 +104,7 @@ export interface GrowthNotifier {
   target: NogrowViews | null;
 }
 
-/** A notifier: views renew and onGrow listeners run inside the guest's growth. Listeners must not call the guest. */
+/** A notifier: views renew and onGrow listeners run inside the allocating guest call, after nogrow released its lock (they may call the guest). */
 export declare function growthNotifier(): GrowthNotifier;
 
 /** An error about the nogrow ABI; `code` is the guest's code (e.g. nogrow_reserve's). */
@@ -260,3 +260,74 @@ export declare function instantiateShared(
   module: WebAssembly.Module,
   options: SharedInstanceOptions,
 ): Promise<{ instance: WebAssembly.Instance; exports: WebAssembly.Exports; thread: ThreadBlocks | null }>;
+
+/** What `sizeArena` and `runWorkload` run: the workload, in one fresh instance. */
+export interface WorkloadOptions {
+  /** The workload: does its work through the guest's exports; throws (or rejects) if it fails or its result is wrong. */
+  run: (views: NogrowViews, instance: WebAssembly.Instance) => unknown;
+  /** The imports of one instance, or a function returning them (called once per instance). */
+  imports?: WebAssembly.Imports | (() => WebAssembly.Imports);
+  /** Makes one fresh instance of the module instead of `imports` (e.g. for WASI). */
+  instantiate?: (module: WebAssembly.Module) => Promise<WebAssembly.Instance | { instance: WebAssembly.Instance }> | WebAssembly.Instance;
+  /** Calls `nogrow_reserve` first (true: 0 pages, the compile-time amount), for Reserve guests. */
+  reserve?: boolean | number;
+  /** Accept a run in which allocations failed (a workload that recovers with `try_reserve`). */
+  allowFailures?: boolean;
+  /** Options for `attach`. */
+  attach?: AttachOptions;
+}
+
+/** Options of `sizeArena`. */
+export interface SizeArenaOptions extends WorkloadOptions {
+  /** Precision of the search in bytes (default 1024). */
+  step?: number;
+  /** Margin of the recommendation, a fraction (default 0.25: 25 %). */
+  margin?: number;
+  /** How many times the answer is run again to confirm it (default 1). */
+  confirm?: number;
+  /** Called after each attempt. */
+  onAttempt?: (attempt: { attempt: number; ballast: number; ok: boolean; why: string | null }) => void;
+}
+
+/** An arena to install: `arenaBytes` rounded up to whole KiB, and the `install!` line. */
+export interface ArenaRecommendation {
+  /** The margin, a fraction. */
+  margin: number;
+  arenaBytes: number;
+  /** `nogrow::install!(arena: …, policy: Fail);` */
+  installLine: string;
+}
+
+/** What `sizeArena` found. */
+export interface ArenaSize extends ArenaRecommendation {
+  /** Bytes of heap the measuring module has (its arena, and linker heap or reserve). */
+  capacity: number;
+  /** The most bytes in use during the run with the whole heap. */
+  peakInUse: number;
+  /** Bytes still in use after that run. */
+  inUseAfter: number;
+  /** The smallest arena, in bytes, in which the workload succeeded. */
+  smallest: number;
+  /** The largest arena tried in which it failed (`smallest - step` when the search ends). */
+  failsAt: number;
+  /** The search's precision in bytes. */
+  step: number;
+  /** Fresh instances made. */
+  attempts: number;
+  /** The recommendation for another margin. */
+  recommend(margin?: number): ArenaRecommendation;
+  /** The report as text. */
+  toString(): string;
+}
+
+/** The smallest arena in which a workload succeeds, by bisection over fresh instances of a measuring build (nogrow's `sizing` feature). */
+export declare function sizeArena(source: WebAssembly.Module | BufferSource, options: SizeArenaOptions): Promise<ArenaSize>;
+
+/** One run of the workload with the module's own heap: does it fit? */
+export declare function runWorkload(
+  source: WebAssembly.Module | BufferSource,
+  options: WorkloadOptions,
+): Promise<{ ok: boolean; why: string | null; failures: number; growths: number; stats: Stats; value: unknown; error: unknown }>;
+
+/** The arena for a workload needing `smallest` bytes, with `margin` (a fraction, default 0.25) on top. */
+export declare function recommendArena(smallest: number, margin?: number): ArenaRecommendation;

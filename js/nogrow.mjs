@@ -689,3 +689,214 @@ export async function instantiateShared(module, { memory, imports = {}, thread =
   }
   return { instance, exports, thread: own };
 }
+
+// Sizing an arena by measurement: the smallest arena in which a workload
+// succeeds, found by running it in fresh instances of one module built with a
+// generous arena, each with less of that arena left to it (a ballast taken
+// right after instantiation and never freed), bisected.
+
+const KIB = 1024;
+const MIB = 1024 * 1024;
+
+/** Bytes of the header below each block of nogrow's C `malloc` (wasm32). */
+const C_HEADER = 16;
+
+async function compiled(source) {
+  if (source instanceof WebAssembly.Module) return source;
+  return WebAssembly.compile(source);
+}
+
+async function freshInstance(module, options) {
+  if (options.instantiate) return options.instantiate(module);
+  const imports = typeof options.imports === 'function' ? options.imports() : (options.imports ?? {});
+  return WebAssembly.instantiate(module, imports);
+}
+
+/**
+ * Takes `bytes` of the guest's heap for good: `nogrow_ballast` (nogrow's
+ * `sizing` feature), else the C `malloc` (its `c-malloc` feature), in the
+ * largest blocks that fit, halving after each miss. Returns the bytes taken.
+ */
+function takeBallast(exports, bytes) {
+  if (typeof exports.nogrow_ballast === 'function') return exports.nogrow_ballast(bytes >>> 0) >>> 0;
+  if (typeof exports.malloc !== 'function') {
+    throw new NogrowError(
+      "sizeArena: the guest exports neither nogrow_ballast nor malloc: build the measuring module with nogrow's `sizing` feature (cargo build --features nogrow/sizing)",
+    );
+  }
+  let left = bytes;
+  let size = bytes;
+  while (left > 0) {
+    size = Math.min(size, left);
+    if (size > C_HEADER && exports.malloc(size - C_HEADER) >>> 0 !== 0) left -= size;
+    else if (size <= KIB) break;
+    else size = Math.floor(size / 16) * 8;
+  }
+  return bytes - left;
+}
+
+/** One run of the workload in a fresh instance, with `ballast` bytes taken first. */
+async function runFresh(module, ballast, options) {
+  const made = await freshInstance(module, options);
+  const instance = made instanceof WebAssembly.Instance ? made : made.instance;
+  const nv = attach(instance, options.attach ?? {});
+  if (nv.statePtr === null) throw new NogrowError('sizeArena: the guest exports no nogrow_state: it is not a nogrow guest');
+  if (options.reserve !== undefined && options.reserve !== false) nv.reserve(options.reserve === true ? 0 : options.reserve);
+  const bytes = nv.byteLength;
+  const growths = nv.stats().growths;
+  const taken = ballast > 0 ? takeBallast(nv.exports, ballast) : 0;
+  const start = nv.stats();
+  if (start.growths !== growths || nv.byteLength !== bytes) {
+    throw new NogrowError('sizeArena: taking the ballast grew memory: measure a Fail build (or a Reserve build after its reserve)');
+  }
+  if (taken < ballast) return { ok: false, why: 'the ballast did not fit', start, end: start, failures: 0, growths: 0 };
+  let error = null;
+  let value;
+  try {
+    value = await options.run(nv, instance);
+  } catch (e) {
+    error = e;
+  }
+  const end = nv.stats();
+  const run = {
+    start,
+    end,
+    value,
+    error,
+    failures: (end.failures - start.failures) >>> 0,
+    growths: (end.growths - start.growths) >>> 0,
+  };
+  if (error !== null) run.why = `the workload threw: ${error instanceof Error ? error.message : String(error)}`;
+  else if (run.growths !== 0 || nv.byteLength !== bytes) run.why = `memory grew (${bytes} -> ${nv.byteLength} bytes)`;
+  else if (run.failures !== 0 && !options.allowFailures) run.why = `${run.failures} allocation(s) failed (options.allowFailures accepts that)`;
+  run.ok = run.why === undefined;
+  return run;
+}
+
+function checkRun(options, who) {
+  if (typeof options.run !== 'function') throw new TypeError(`${who}: options.run must be the workload, a function (views, instance) => …`);
+}
+
+/**
+ * Runs the workload once in a fresh instance with the module's whole heap
+ * (no ballast): does it fit? For confirming an arena, e.g. the recommended
+ * one. Resolves to `{ ok, why, failures, growths, stats, value, error }`.
+ */
+export async function runWorkload(source, options = {}) {
+  checkRun(options, 'runWorkload');
+  const run = await runFresh(await compiled(source), 0, options);
+  return { ok: run.ok, why: run.why ?? null, failures: run.failures, growths: run.growths, stats: run.end, value: run.value, error: run.error };
+}
+
+/** `bytes` as a Rust expression: `20 << 20`, `1536 << 10`, or `1_234_567`. */
+function rustBytes(bytes) {
+  if (bytes % MIB === 0) return `${bytes / MIB} << 20`;
+  if (bytes % KIB === 0) return `${bytes / KIB} << 10`;
+  return String(bytes).replace(/\B(?=(\d{3})+(?!\d))/g, '_');
+}
+
+function checkMargin(margin) {
+  if (!(typeof margin === 'number' && margin >= 0 && Number.isFinite(margin))) {
+    throw new RangeError(`sizeArena: the margin is a fraction >= 0 (0.25 for 25 %), not ${margin}`);
+  }
+}
+
+/**
+ * The arena to install for a workload that needs `smallest` bytes, with
+ * `margin` (a fraction: 0.25 = 25 %) on top, rounded up to whole KiB:
+ * `{ margin, arenaBytes, installLine }`.
+ */
+export function recommendArena(smallest, margin = 0.25) {
+  checkMargin(margin);
+  const arenaBytes = Math.ceil((smallest * (1 + margin)) / KIB) * KIB;
+  return { margin, arenaBytes, installLine: `nogrow::install!(arena: ${rustBytes(arenaBytes)}, policy: Fail);` };
+}
+
+function mib(bytes) {
+  return `${(bytes / MIB).toFixed(1)} MiB`;
+}
+
+/**
+ * Finds, by measurement, the smallest arena in which a workload succeeds.
+ *
+ * `source` is the measuring module (a WebAssembly.Module or its bytes): the
+ * guest built with a generous arena and nogrow's `sizing` feature (or
+ * `c-malloc`). Each attempt makes a fresh instance (`options.imports`, an
+ * object or a function returning one per instance, or
+ * `options.instantiate(module)`), calls `nogrow_reserve` when
+ * `options.reserve` is set, takes a ballast of (capacity − n) bytes, then
+ * runs `options.run(views, instance)` (views from `attach`). The attempt
+ * succeeds when `run` returns (or resolves) without throwing, no allocation
+ * failed (unless `options.allowFailures`) and memory did not grow. The first
+ * attempt has the whole heap; then n is bisected in steps of `options.step`
+ * bytes (default 1024), and the answer is run once more to confirm it.
+ *
+ * Resolves to a report: `capacity` (the measuring module's heap), `peakInUse`
+ * (the most bytes in use during the run with the whole heap), `inUseAfter`,
+ * `smallest` (the smallest arena that succeeded), `failsAt` (the largest that
+ * failed, `smallest − step` at the end of the search), `attempts`, and the
+ * recommendation for `options.margin` (default 0.25): `arenaBytes` and
+ * `installLine`; `recommend(margin)` gives it for another margin, and
+ * `toString()` all of it as text.
+ */
+export async function sizeArena(source, options = {}) {
+  checkRun(options, 'sizeArena');
+  const step = options.step ?? KIB;
+  if (!(Number.isInteger(step) && step > 0)) throw new RangeError(`sizeArena: options.step is a positive whole number of bytes, not ${step}`);
+  const margin = options.margin ?? 0.25;
+  checkMargin(margin);
+  const module = await compiled(source);
+  let attempts = 0;
+  const attempt = async (ballast) => {
+    attempts++;
+    const run = await runFresh(module, ballast, options);
+    options.onAttempt?.({ attempt: attempts, ballast, ok: run.ok, why: run.why ?? null });
+    return run;
+  };
+  const full = await attempt(0);
+  if (!full.ok) {
+    throw new NogrowError(
+      `sizeArena: the workload does not succeed with the measuring module's whole heap (${full.end.heapBytes} bytes): ${full.why}; build the measuring module with a larger arena`,
+      0,
+      { cause: full.error ?? undefined },
+    );
+  }
+  const capacity = full.end.heapBytes;
+  // n = k × step bytes left to the workload: k = lo fails (0: assumed), k = hi succeeds.
+  const fits = async (k) => (await attempt(capacity - Math.min(capacity, k * step))).ok;
+  let lo = 0;
+  let hi = Math.ceil(capacity / step);
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (await fits(mid)) hi = mid;
+    else lo = mid;
+  }
+  const smallest = Math.min(capacity, hi * step);
+  for (let i = 0; i < (options.confirm ?? 1); i++) {
+    if (!(await fits(hi))) {
+      throw new NogrowError(`sizeArena: the workload succeeded once and failed once with ${smallest} bytes: its memory use varies from run to run`);
+    }
+  }
+  const report = {
+    capacity,
+    peakInUse: full.end.peakInUse,
+    inUseAfter: full.end.inUse,
+    smallest,
+    failsAt: lo * step,
+    step,
+    attempts,
+    ...recommendArena(smallest, margin),
+    recommend: (m = margin) => recommendArena(smallest, m),
+    toString() {
+      return [
+        `capacity of the measuring module   ${capacity} bytes (${mib(capacity)})`,
+        `peak in use, whole heap            ${report.peakInUse} bytes (${mib(report.peakInUse)})`,
+        `smallest arena that succeeds       ${smallest} bytes (${mib(smallest)}); ${report.failsAt} bytes fail`,
+        `fresh instances                    ${attempts}`,
+        `recommended, margin ${Math.round(margin * 100)} %:`,
+        `  ${report.installLine}`,
+      ].join('\n');
+    },
+  };
+  return report;
+}

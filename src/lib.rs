@@ -15,6 +15,7 @@ pub mod host;
 pub mod memory;
 pub mod policy;
 mod reentry;
+pub mod sizing;
 mod source;
 pub mod state;
 mod wasm;

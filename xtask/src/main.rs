@@ -38,6 +38,8 @@ fn main() -> ExitCode {
             .and_then(|()| tools::ensure_wasm_bindgen_runner())
             .and_then(|()| expect_guest::test()),
         "test-edge" => tools::ensure_wasm_target().and_then(|()| stress::edge_guest_test()),
+        "test-docs" => test_docs(&["docs"]),
+        "test-sizing" => test_docs(&["sizing"]),
         "build-guests" => guests::build_all().map(|_| ()),
         "install-tools" => tools::ensure_all(),
         _ => {
@@ -45,7 +47,7 @@ fn main() -> ExitCode {
                 "usage: cargo xtask <task>\n\n\
                  tasks:\n  \
                  demo            build the guests and run the Node demo\n  \
-                 abi             regenerate the JS constants, types and README tables from the crate's ABI (--check: fail on drift)\n  \
+                 abi             regenerate the JS constants, types and the guide's ABI tables (docs/host-abi.md) from the crate's ABI (--check: fail on drift)\n  \
                  test            run every test (installs missing tools)\n  \
                  test-js         build the guests, run the JS tests (Node, then headless Chromium)\n  \
                  test-wasi       build the WASI guests, run them in wasmtime (Python) and node:wasi\n  \
@@ -53,6 +55,8 @@ fn main() -> ExitCode {
                  test-package    what `cargo package` and `npm pack` ship; the npm package installed, type-checked, bundled\n  \
                  test-expect     examples/expect-guest's wasm32 tests (nogrow::expect in a user's crate)\n  \
                  test-edge       the edge guests in Node: the engine's maximum, the top of the 4 GiB address space, two linker-heap allocators\n  \
+                 test-docs       the README's and the guide's blocks: every one tested or marked, the projects they define built and run, their outputs as shown\n  \
+                 test-sizing     the guide's sizing example: nogrow-size's answer checked in real arenas (it fits; one 10 % smaller does not)\n  \
                  build-guests    build every guest to target/guests/*.wasm\n  \
                  bench           allocator benchmarks (bench/run.mjs): times and wasm instructions per op; --smoke: seconds, tiny counts; --fuel [--peers a,b] [--workloads x,y]: only the instructions per op (wasmtime fuel, deterministic: run it after changing the allocator; fails if nogrow Fail's hot path exceeds its bound); --workers: the threads benchmark (bench/workers.mjs); --validate-ballast: real arenas against the capacity search\n  \
                  stress          >= 10^7 random ops per policy, host and wasm32, and the threaded guests across 4 workers (--ops N, --seed S, --host-only, --wasm-only)\n  \
@@ -130,6 +134,24 @@ pub fn nightly_cargo(args: &[&str]) -> Command {
     c
 }
 
+/// `cargo xtask test-docs` / `test-sizing`: the integration tests of
+/// `xtask/tests/` named in `tests` (ignored ones included), after what they
+/// need: the wasm targets, the pinned Python packages (the sizing example's
+/// document) and the `nogrow` CLI (on the blocks' `PATH`).
+fn test_docs(tests: &[&str]) -> Result {
+    for target in [guests::WASM32, guests::WASM32V1_NONE, guests::WASIP1] {
+        tools::ensure_target(target)?;
+    }
+    tools::ensure_python_packages()?;
+    run(&mut cargo(&["build", "-p", "nogrow-cli"]))?;
+    let mut args = vec!["test", "-p", "xtask"];
+    for t in tests {
+        args.extend(["--test", t]);
+    }
+    args.extend(["--", "--include-ignored"]);
+    run(&mut cargo(&args))
+}
+
 fn demo() -> Result {
     tools::ensure_wasm_target()?;
     greet::demo()
@@ -139,7 +161,7 @@ fn test(args: &[String]) -> Result {
     let quick = args.iter().any(|a| a == "--no-miri");
     tools::ensure_all()?;
 
-    // The host ABI's generated copies (JS, types, README) match the crate.
+    // The host ABI's generated copies (JS, types, docs/host-abi.md) match the crate.
     abi::main(&["--check".to_string()])?;
 
     // Host: policy logic, accounting, tools.
@@ -172,7 +194,10 @@ fn test(args: &[String]) -> Result {
     // A user's guest crate testing itself with `nogrow::expect`.
     expect_guest::test()?;
 
-    // Release-built guests, then checks over their bytes.
+    // Release-built guests, then checks over their bytes; with them, the
+    // README's and the guide's blocks (xtask/tests/docs.rs: the projects
+    // they define built and run, outputs as shown) and the sizing example's
+    // answer in real arenas (xtask/tests/sizing.rs).
     guests::build_all()?;
     run(&mut cargo(&[
         "test",
