@@ -304,6 +304,8 @@ export interface ArenaSize extends ArenaRecommendation {
   capacity: number;
   /** The most bytes in use during the run with the whole heap. */
   peakInUse: number;
+  /** The heap's high-water mark in that run: bytes from the arena's start to the end of the highest block handed out (`nogrow_high_water`, nogrow's `sizing` feature); null when the guest does not export it. */
+  highWater: number | null;
   /** Bytes still in use after that run. */
   inUseAfter: number;
   /** The smallest arena, in bytes, in which the workload succeeded. */

@@ -761,6 +761,7 @@ async function runFresh(module, ballast, options) {
   const run = {
     start,
     end,
+    highWater: typeof nv.exports.nogrow_high_water === 'function' ? nv.exports.nogrow_high_water() >>> 0 : null,
     value,
     error,
     failures: (end.failures - start.failures) >>> 0,
@@ -832,7 +833,10 @@ function mib(bytes) {
  * bytes (default 1024), and the answer is run once more to confirm it.
  *
  * Resolves to a report: `capacity` (the measuring module's heap), `peakInUse`
- * (the most bytes in use during the run with the whole heap), `inUseAfter`,
+ * (the most bytes in use during the run with the whole heap), `highWater`
+ * (the heap's high-water mark in that run: bytes from the arena's start to
+ * the end of the highest block handed out, from the `sizing` feature's
+ * `nogrow_high_water`; null without it), `inUseAfter`,
  * `smallest` (the smallest arena that succeeded), `failsAt` (the largest that
  * failed, `smallest − step` at the end of the search), `attempts`, and the
  * recommendation for `options.margin` (default 0.25): `arenaBytes` and
@@ -880,6 +884,7 @@ export async function sizeArena(source, options = {}) {
   const report = {
     capacity,
     peakInUse: full.end.peakInUse,
+    highWater: full.highWater,
     inUseAfter: full.end.inUse,
     smallest,
     failsAt: lo * step,
@@ -891,6 +896,7 @@ export async function sizeArena(source, options = {}) {
       return [
         `capacity of the measuring module   ${capacity} bytes (${mib(capacity)})`,
         `peak in use, whole heap            ${report.peakInUse} bytes (${mib(report.peakInUse)})`,
+        ...(report.highWater === null ? [] : [`high-water mark, whole heap        ${report.highWater} bytes (${mib(report.highWater)})`]),
         `smallest arena that succeeds       ${smallest} bytes (${mib(smallest)}); ${report.failsAt} bytes fail`,
         `fresh instances                    ${attempts}`,
         `recommended, margin ${Math.round(margin * 100)} %:`,

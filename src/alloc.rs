@@ -8,6 +8,9 @@ use core::{
     sync::atomic::Ordering::Relaxed,
 };
 
+#[cfg(feature = "sizing")]
+use core::sync::atomic::AtomicUsize;
+
 use talc::{base::binning::Binning, sync::TalcLock};
 
 use crate::{
@@ -140,6 +143,10 @@ pub struct Nogrow<P: Policy, M: Memory = crate::DefaultMemory, B: Binning = Comp
     /// lock (see [`reentry`](crate::reentry)): beside the lock, never in the
     /// host-visible state block.
     holder: Holder,
+    /// The highest end address of a block handed out so far (feature
+    /// `sizing`; written under the lock).
+    #[cfg(feature = "sizing")]
+    high_water: AtomicUsize,
 }
 
 impl<P: Policy, M: Memory> Nogrow<P, M> {
@@ -187,6 +194,8 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
             talc: TalcLock::new(heap),
             state,
             holder: Holder::new(),
+            #[cfg(feature = "sizing")]
+            high_water: AtomicUsize::new(0),
         }
     }
 
@@ -221,6 +230,49 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
     pub fn static_arena(&self) -> (*const u8, usize) {
         let talc = self.lock();
         (talc.source.arena.cast_const(), talc.source.arena_size)
+    }
+
+    /// The heap's high-water mark: bytes from the start of the static arena
+    /// to the end of the highest block handed out so far (0 before the first
+    /// allocation), with the `sizing` cargo feature. talc places a block at
+    /// the low end of the free chunk it takes, so this is how much of the
+    /// heap the program has reached, which is more than the bytes ever in use
+    /// at once (`peak_in_use`) by what fragmentation and bookkeeping take.
+    /// Blocks in memory below the arena (none in a module wasm-ld laid out)
+    /// do not count.
+    ///
+    /// ```
+    /// nogrow::install!(arena: 1 << 20, policy: Fail);
+    /// # fn main() {
+    /// let a = vec![0u8; 1000];
+    /// let b = vec![0u8; 3000];
+    /// let (base, _) = NOGROW.static_arena();
+    /// let highest = (b.as_ptr() as usize + 3000).max(a.as_ptr() as usize + 1000);
+    /// assert_eq!(NOGROW.high_water(), highest - base as usize);
+    /// drop(b);
+    /// drop(a);
+    /// assert_eq!(NOGROW.high_water(), highest - base as usize); // a mark, not a level
+    /// # }
+    /// ```
+    #[cfg(feature = "sizing")]
+    pub fn high_water(&self) -> usize {
+        let base = self.static_arena().0.addr();
+        self.high_water.load(Relaxed).saturating_sub(base)
+    }
+
+    /// Records a block handed out for the high-water mark (under the lock;
+    /// nothing without the `sizing` feature).
+    #[inline(always)]
+    fn reached(&self, block: *mut u8, size: usize) {
+        #[cfg(feature = "sizing")]
+        {
+            let end = block.addr().saturating_add(size);
+            if end > self.high_water.load(Relaxed) {
+                self.high_water.store(end, Relaxed);
+            }
+        }
+        #[cfg(not(feature = "sizing"))]
+        let _ = (block, size);
     }
 
     /// Runs `f` on the allocator's memory under its lock (for tests and
@@ -384,6 +436,7 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
             self.state.on_failure(layout.size(), layout.align(), owned);
         } else {
             self.state.on_alloc(layout.size());
+            self.reached(block, layout.size());
         }
         drop(talc);
         if let Some(g) = growth {
@@ -430,12 +483,14 @@ unsafe impl<P: Policy, M: Memory, B: Binning> GlobalAlloc for Nogrow<P, M, B> {
         let key = SmallCache::key(layout);
         if let Some(block) = talc.source.cache.take(key) {
             self.state.on_alloc(layout.size());
+            self.reached(block, layout.size());
             return block;
         }
         if talc.source.serves(layout) {
             // SAFETY: `GlobalAlloc::alloc`'s caller guarantees a non-zero size.
             if let Some(block) = unsafe { talc.allocate(layout) } {
                 self.state.on_alloc(layout.size());
+                self.reached(block.as_ptr(), layout.size());
                 return block.as_ptr();
             }
         }
@@ -470,6 +525,7 @@ unsafe impl<P: Policy, M: Memory, B: Binning> GlobalAlloc for Nogrow<P, M, B> {
                 && unsafe { talc.try_realloc_in_place(ptr, old_layout, new_size) });
         if in_place {
             self.state.on_realloc(old_size, new_size);
+            self.reached(ptr, new_size);
             return ptr;
         }
         // Move: talc only fails in place when growing, so copy the old bytes.
@@ -499,6 +555,7 @@ unsafe impl<P: Policy, M: Memory, B: Binning> GlobalAlloc for Nogrow<P, M, B> {
                 dealloc_talc(&mut talc, ptr, old_layout);
             }
             self.state.on_realloc(old_size, new_size);
+            self.reached(new, new_size);
         }
         drop(talc);
         if let Some(g) = growth {

@@ -216,6 +216,10 @@ macro_rules! arena {
 /// - `nogrow_reserve(pages: u32) -> i32`: the one reserve of a [`Reserve`]
 ///   allocator (0 pages: the compile-time amount); 0 or a negative
 ///   [`ReserveError`] code.
+///
+/// With the `c-malloc` feature also the C allocation family
+/// ([`c_alloc`]); with `sizing`, `nogrow_high_water() -> u32`
+/// ([`Nogrow::high_water`]).
 #[macro_export]
 macro_rules! export_abi {
     ($alloc:path) => {
@@ -234,7 +238,33 @@ macro_rules! export_abi {
             }
         };
         $crate::__c_alloc_symbols!($alloc);
+        $crate::__sizing_symbols!($alloc);
     };
+}
+
+/// The sizing tool's symbol over `$alloc` (feature `sizing`, wasm targets):
+/// `nogrow_high_water() -> u32`, [`Nogrow::high_water`].
+#[cfg(feature = "sizing")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __sizing_symbols {
+    ($alloc:path) => {
+        #[cfg(target_family = "wasm")]
+        const _: () = {
+            #[unsafe(no_mangle)]
+            extern "C" fn nogrow_high_water() -> u32 {
+                $alloc.high_water() as u32
+            }
+        };
+    };
+}
+
+/// Without the `sizing` feature: nothing.
+#[cfg(not(feature = "sizing"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __sizing_symbols {
+    ($alloc:path) => {};
 }
 
 /// The C allocation family's symbols over `$alloc` (feature `c-malloc`, wasm

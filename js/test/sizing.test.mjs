@@ -51,6 +51,10 @@ test('one 1 MiB block: the smallest arena is a little over 1 MiB, the peak exact
   const r = await sizeArena(measuring, { run: oneMiB, margin: 0, onAttempt: (a) => steps.push(a) });
   assert.equal(r.peakInUse, MIB);
   assert.ok(r.smallest > MIB && r.smallest <= MIB + 16 * 1024, `smallest ${r.smallest}`);
+  // The block's end, from the arena's start: talc's bookkeeping below it, as
+  // in the smallest arena, which holds both.
+  assert.ok(r.highWater > MIB && r.highWater <= r.smallest, `high-water mark ${r.highWater}, smallest ${r.smallest}`);
+  assert.match(String(r), /high-water mark, whole heap +\d+ bytes/);
   assert.equal(r.failsAt, r.smallest - r.step);
   assert.equal(r.attempts, steps.length);
   assert.equal(steps[0].ballast, 0, 'the first attempt has the whole heap');
@@ -95,6 +99,8 @@ test('a workload whose memory use varies from run to run is refused', needs(meas
 test('without nogrow_ballast, the C malloc of c-malloc is the hook, with the same answer', needs(measuring, withMalloc), async () => {
   const ballast = await sizeArena(measuring, { run: oneMiB, margin: 0 });
   const malloc = await sizeArena(withMalloc, { run: oneMiB, margin: 0 });
+  assert.equal(malloc.highWater, null, 'no sizing feature: no high-water mark');
+  assert.doesNotMatch(String(malloc), /high-water/);
   assert.ok(Math.abs(ballast.smallest - malloc.smallest) <= 2 * ballast.step, `${ballast.smallest} vs ${malloc.smallest}`);
 });
 
