@@ -219,7 +219,7 @@ macro_rules! arena {
 ///
 /// With the `c-malloc` feature also the C allocation family
 /// ([`c_alloc`]); with `sizing`, `nogrow_high_water() -> u32`
-/// ([`Nogrow::high_water`]).
+/// (`Nogrow::high_water`).
 #[macro_export]
 macro_rules! export_abi {
     ($alloc:path) => {
