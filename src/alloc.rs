@@ -363,16 +363,15 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
         // code the allocator runs under its lock (a `Memory` or `with_memory`
         // closure that allocates) and would wait forever. Who holds it is
         // recorded beside the lock (`Holder`), never guessed from time.
-        let me = thread_mark();
-        loop {
-            if let Some(guard) = self.talc.try_lock() {
-                return guard;
-            }
-            if self.holder.is(me) {
-                reentrant();
-            }
-            core::hint::spin_loop();
+        // One look is enough: only this thread writes its own mark there,
+        // and it cannot start or stop running such code while it waits here.
+        if self.holder.is(thread_mark()) {
+            reentrant();
         }
+        // Then spin's wait, which reads the lock until it looks free and only
+        // then tries to take it: waiters that kept trying (a write to the
+        // lock's cache line each time) would slow the holder down.
+        self.talc.lock()
     }
 }
 
