@@ -15,6 +15,7 @@ use talc::{base::binning::Binning, sync::TalcLock};
 
 use crate::{
     binning::{Compact, min_arena_bytes},
+    c_alloc,
     cache::SmallCache,
     memory::Memory,
     policy::{Policy, ReserveError},
@@ -470,14 +471,20 @@ impl<P: Policy, M: Memory, B: Binning> core::fmt::Debug for Nogrow<P, M, B> {
     }
 }
 
-// SAFETY: every method forwards to talc under the lock with the caller's
-// guarantees (non-zero sizes, pointers and layouts that came from this
-// allocator); accounting only touches the state block.
-unsafe impl<P: Policy, M: Memory, B: Binning> GlobalAlloc for Nogrow<P, M, B> {
+/// The heap's own blocks, without any header: what [`GlobalAlloc`] serves
+/// (where Rust blocks carry no C header, see
+/// [`c_alloc::RUST_BLOCKS_HAVE_HEADERS`]) and what every C block lies in.
+impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
+    /// A block for `layout`, or null (the failure recorded).
+    ///
+    /// # Safety
+    ///
+    /// As [`GlobalAlloc::alloc`].
     // One lock per call, then the cache, then talc, all in one function:
     // splitting talc's path out of line costs ~5 ns per operation (measured
     // on LIFO batches).
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+    #[inline(always)]
+    pub(crate) unsafe fn block_alloc(&self, layout: Layout) -> *mut u8 {
         let mut talc = self.lock();
         let key = SmallCache::key(layout);
         if let Some(block) = talc.source.cache.take(key) {
@@ -497,7 +504,29 @@ unsafe impl<P: Policy, M: Memory, B: Binning> GlobalAlloc for Nogrow<P, M, B> {
         unsafe { self.alloc_slow(talc, layout) }
     }
 
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+    /// A zeroed block for `layout`, or null.
+    ///
+    /// # Safety
+    ///
+    /// As [`GlobalAlloc::alloc_zeroed`].
+    pub(crate) unsafe fn block_alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded from the caller.
+        let block = unsafe { self.block_alloc(layout) };
+        if !block.is_null() {
+            // SAFETY: the block is live, `layout.size()` bytes, and ours.
+            unsafe { block.write_bytes(0, layout.size()) };
+        }
+        block
+    }
+
+    /// Frees a block.
+    ///
+    /// # Safety
+    ///
+    /// As [`GlobalAlloc::dealloc`], for a block from
+    /// [`block_alloc`](Self::block_alloc) or [`block_realloc`](Self::block_realloc).
+    #[inline(always)]
+    pub(crate) unsafe fn block_dealloc(&self, ptr: *mut u8, layout: Layout) {
         let mut talc = self.lock();
         self.state.on_free(layout.size());
         if talc.source.cache.park(SmallCache::key(layout), ptr) {
@@ -508,8 +537,20 @@ unsafe impl<P: Policy, M: Memory, B: Binning> GlobalAlloc for Nogrow<P, M, B> {
         unsafe { dealloc_talc(&mut talc, ptr, layout) }
     }
 
+    /// Resizes a block, moving it if needed; null (the block untouched) when
+    /// out of memory.
+    ///
+    /// # Safety
+    ///
+    /// As [`GlobalAlloc::realloc`], for a block from
+    /// [`block_alloc`](Self::block_alloc) or [`block_realloc`](Self::block_realloc).
     #[inline(never)]
-    unsafe fn realloc(&self, ptr: *mut u8, old_layout: Layout, new_size: usize) -> *mut u8 {
+    pub(crate) unsafe fn block_realloc(
+        &self,
+        ptr: *mut u8,
+        old_layout: Layout,
+        new_size: usize,
+    ) -> *mut u8 {
         let old_size = old_layout.size();
         let align = old_layout.align();
         let mut talc = self.lock();
@@ -561,5 +602,58 @@ unsafe impl<P: Policy, M: Memory, B: Binning> GlobalAlloc for Nogrow<P, M, B> {
             g.tell_host::<M>();
         }
         new // null: the old block is untouched
+    }
+}
+
+// SAFETY: every method forwards to talc under the lock with the caller's
+// guarantees (non-zero sizes, pointers and layouts that came from this
+// allocator), directly or, where Rust blocks carry the C header
+// (`c_alloc::RUST_BLOCKS_HAVE_HEADERS`), through the C family's header logic,
+// which hands out and frees whole underlying blocks the same way and checks
+// every header before freeing; accounting only touches the state block.
+unsafe impl<P: Policy, M: Memory, B: Binning> GlobalAlloc for Nogrow<P, M, B> {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if c_alloc::RUST_BLOCKS_HAVE_HEADERS {
+            c_alloc::rust_alloc(self, layout, false)
+        } else {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.block_alloc(layout) }
+        }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if c_alloc::RUST_BLOCKS_HAVE_HEADERS {
+            c_alloc::rust_alloc(self, layout, true)
+        } else {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.block_alloc_zeroed(layout) }
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if c_alloc::RUST_BLOCKS_HAVE_HEADERS {
+            // SAFETY: the caller guarantees `ptr` is a live block of this
+            // allocator, which carries a header; one that does not check out
+            // stops the program.
+            unsafe { c_alloc::rust_dealloc(self, ptr) }.unwrap_or_else(|e| e.abort())
+        } else {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.block_dealloc(ptr, layout) }
+        }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if c_alloc::RUST_BLOCKS_HAVE_HEADERS {
+            // SAFETY: as `dealloc`.
+            unsafe { c_alloc::rust_realloc(self, ptr, layout, new_size) }
+                .unwrap_or_else(|e| e.abort())
+        } else {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.block_realloc(ptr, layout, new_size) }
+        }
     }
 }

@@ -21,6 +21,23 @@
 //! [`HEADER_SPACE`] bytes per block, which the allocator's counters include
 //! (`in_use` counts a C block of `n` bytes as `n + HEADER_SPACE` or more).
 //!
+//! # One heap for Rust and C blocks (`wasm32-wasip2`)
+//!
+//! In a `wasm32-wasip2` component, blocks cross between the two families:
+//! the canonical ABI's `cabi_realloc` (std's, over the global allocator)
+//! allocates every string and list the host lowers into the guest, and
+//! wasi-libc frees the ones its own imports received with C `free`; a
+//! wit-bindgen export frees its arguments with Rust's `dealloc`. So in those
+//! builds ([`RUST_BLOCKS_HAVE_HEADERS`]: `c-malloc` on `target_os = "wasi"`,
+//! `target_env = "p2"`) the global allocator's blocks carry the same header
+//! as C blocks: [`rust_alloc`], [`rust_dealloc`] and [`rust_realloc`] are what
+//! `GlobalAlloc` runs, and a block may be allocated by one family and freed
+//! or resized by the other. A block's header lies outside the bytes of every
+//! live block, so no safe code can write it, and freeing is decided by the
+//! header alone: a Rust `dealloc` of a pointer whose header does not check
+//! out (one nogrow never handed out, or one already freed) stops the
+//! program, as C `free` does.
+//!
 //! Behaviour where C leaves a choice follows wasi-libc's dlmalloc:
 //! `malloc(0)` and `realloc(p, 0)` return a unique, freeable pointer;
 //! blocks are aligned to [`MALLOC_ALIGN`] (16); a failure returns null and
@@ -28,11 +45,7 @@
 //! `aligned_alloc` with an alignment that is not a power of two returns null
 //! with `EINVAL`, as C17 specifies (dlmalloc would round it up).
 
-use core::{
-    alloc::{GlobalAlloc, Layout},
-    mem::size_of,
-    ptr::null_mut,
-};
+use core::{alloc::Layout, mem::size_of, ptr::null_mut};
 
 use talc::base::binning::Binning;
 
@@ -41,6 +54,18 @@ use crate::{Memory, Nogrow, Policy};
 /// Alignment of every block `malloc`, `calloc` and `realloc` return:
 /// `alignof(max_align_t)` on wasm32, as wasi-libc's dlmalloc.
 pub const MALLOC_ALIGN: usize = 16;
+
+/// Whether the global allocator's own blocks ([`GlobalAlloc`](core::alloc::GlobalAlloc) on a
+/// [`Nogrow`]) carry the C header, so that Rust and C blocks are one kind:
+/// true with the `c-malloc` feature on `wasm32-wasip2` (`target_os = "wasi"`,
+/// `target_env = "p2"`), where the canonical ABI makes blocks cross between
+/// the families. The price is [`HEADER_SPACE`] bytes per Rust block, and
+/// blocks aligned to at least [`MALLOC_ALIGN`].
+pub const RUST_BLOCKS_HAVE_HEADERS: bool = cfg!(all(
+    feature = "c-malloc",
+    target_os = "wasi",
+    target_env = "p2"
+));
 
 /// What sits below every C block's pointer.
 #[repr(C)]
@@ -138,23 +163,37 @@ fn allocate<P: Policy, M: Memory, B: Binning>(
     align: usize,
     zeroed: bool,
 ) -> *mut u8 {
+    let user = allocate_block(alloc, size, align, zeroed);
+    if user.is_null() {
+        crate::wasm::set_errno(Errno::NoMemory);
+    }
+    user
+}
+
+/// Allocates a block with a header, of `size` bytes aligned to `align` (a
+/// power of two; raised to [`MALLOC_ALIGN`]). On failure: null, and the
+/// failure recorded in the state block.
+fn allocate_block<P: Policy, M: Memory, B: Binning>(
+    alloc: &Nogrow<P, M, B>,
+    size: usize,
+    align: usize,
+    zeroed: bool,
+) -> *mut u8 {
     let align = align.max(MALLOC_ALIGN);
     let Some(layout) = underlying(size, align) else {
         // No such block can exist: fail as the allocator would, recorded.
         alloc.record_failure(size, align);
-        crate::wasm::set_errno(Errno::NoMemory);
         return null_mut();
     };
     // SAFETY: `layout` has a non-zero size (the header space).
     let base = unsafe {
         if zeroed {
-            alloc.alloc_zeroed(layout)
+            alloc.block_alloc_zeroed(layout)
         } else {
-            alloc.alloc(layout)
+            alloc.block_alloc(layout)
         }
     };
     if base.is_null() {
-        crate::wasm::set_errno(Errno::NoMemory);
         return base;
     }
     // SAFETY: the block has `offset(align) + size` bytes, so `user` is inside
@@ -322,7 +361,7 @@ pub unsafe fn free<P: Policy, M: Memory, B: Binning>(
     let (base, layout) = base_and_layout(ptr, h);
     // SAFETY: the block came from `alloc` with `layout` (its header says so,
     // and checked out), and this call took its header: no other can free it.
-    unsafe { alloc.dealloc(base, layout) };
+    unsafe { alloc.block_dealloc(base, layout) };
     Ok(())
 }
 
@@ -342,7 +381,29 @@ pub unsafe fn realloc<P: Policy, M: Memory, B: Binning>(
     if ptr.is_null() {
         return Ok(malloc(alloc, size));
     }
-    // SAFETY: `ptr` is non-null and, by the caller's guarantee, a live C block.
+    // SAFETY: forwarded from the caller.
+    let user = unsafe { reallocate(alloc, ptr, size, MALLOC_ALIGN)? };
+    if user.is_null() {
+        crate::wasm::set_errno(Errno::NoMemory);
+    }
+    Ok(user)
+}
+
+/// Resizes the block with a header at `ptr` (non-null) to `size` bytes,
+/// aligned to at least `align` and to its own alignment; null when out of
+/// memory (the failure recorded, the old block untouched and still live).
+///
+/// # Safety
+///
+/// As [`free`] for `ptr`.
+unsafe fn reallocate<P: Policy, M: Memory, B: Binning>(
+    alloc: &Nogrow<P, M, B>,
+    ptr: *mut u8,
+    size: usize,
+    align: usize,
+) -> Result<*mut u8, InvalidPointer> {
+    // SAFETY: `ptr` is non-null and, by the caller's guarantee, a live block
+    // with a header.
     let h = unsafe { take_header(alloc, ptr)? };
     let (base, layout) = base_and_layout(ptr, h);
     let restore = || {
@@ -351,29 +412,96 @@ pub unsafe fn realloc<P: Policy, M: Memory, B: Binning>(
         // (taken above): the header space is the block's, and writable.
         unsafe { write_header(ptr, h.size, h.align) };
     };
+    if align > h.align {
+        // A stricter alignment than the block has: a new block, the bytes
+        // copied, the old one freed.
+        let new = allocate_block(alloc, size, align, false);
+        if new.is_null() {
+            restore();
+            return Ok(new);
+        }
+        // SAFETY: both blocks are live and distinct; `ptr` has `h.size`
+        // bytes, `new` has `size`.
+        unsafe { new.copy_from_nonoverlapping(ptr, h.size.min(size)) };
+        // SAFETY: the block came from `alloc` with `layout` (checked header)
+        // and this call took its header: no other can free it.
+        unsafe { alloc.block_dealloc(base, layout) };
+        return Ok(new);
+    }
     let Some(new_layout) = underlying(size, h.align) else {
         restore();
         alloc.record_failure(size, h.align);
-        crate::wasm::set_errno(Errno::NoMemory);
         return Ok(null_mut());
     };
     // SAFETY: `base` came from `alloc` with `layout` (checked header); the
     // new size is non-zero and valid for the alignment (`underlying`). If the
     // block moves, the old one is freed with its header already retired, so
     // a stale `free(ptr)` later fails the check.
-    let new_base = unsafe { alloc.realloc(base, layout, new_layout.size()) };
+    let new_base = unsafe { alloc.block_realloc(base, layout, new_layout.size()) };
     if new_base.is_null() {
         // The old block is untouched and still the caller's.
         restore();
-        crate::wasm::set_errno(Errno::NoMemory);
         return Ok(null_mut());
     }
-    // SAFETY: as in `allocate`: the header space of the (possibly moved)
-    // block, which realloc kept at the same offset and alignment.
+    // SAFETY: as in `allocate_block`: the header space of the (possibly
+    // moved) block, which realloc kept at the same offset and alignment.
     let user = unsafe { new_base.add(offset(h.align)) };
     // SAFETY: see above.
     unsafe { write_header(user, size, h.align) };
     Ok(user)
+}
+
+/// The global allocator's `alloc` (and `alloc_zeroed`) where Rust blocks
+/// carry the C header ([`RUST_BLOCKS_HAVE_HEADERS`]): a block for `layout`
+/// that C `free`, `realloc` and `malloc_usable_size` accept, aligned to
+/// `layout.align()` and at least [`MALLOC_ALIGN`]; null when out of memory
+/// (the failure recorded; `errno` is left alone).
+pub fn rust_alloc<P: Policy, M: Memory, B: Binning>(
+    alloc: &Nogrow<P, M, B>,
+    layout: Layout,
+    zeroed: bool,
+) -> *mut u8 {
+    allocate_block(alloc, layout.size(), layout.align(), zeroed)
+}
+
+/// The global allocator's `dealloc` where Rust blocks carry the C header: a
+/// block from [`rust_alloc`] or from the C family, freed by what its header
+/// says (so the layout Rust passes is not needed). Returns
+/// [`InvalidPointer`] (and frees nothing) when the header does not check out.
+///
+/// # Safety
+///
+/// As [`free`] for `ptr`.
+pub unsafe fn rust_dealloc<P: Policy, M: Memory, B: Binning>(
+    alloc: &Nogrow<P, M, B>,
+    ptr: *mut u8,
+) -> Result<(), InvalidPointer> {
+    if ptr.is_null() {
+        return Err(InvalidPointer(ptr));
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { free(alloc, ptr) }
+}
+
+/// The global allocator's `realloc` where Rust blocks carry the C header:
+/// the block at `ptr` (from [`rust_alloc`] or the C family) resized to
+/// `new_size` bytes, aligned to `layout.align()` (moved if its own alignment
+/// is less); null when out of memory, the old block untouched and live.
+///
+/// # Safety
+///
+/// As [`free`] for `ptr`.
+pub unsafe fn rust_realloc<P: Policy, M: Memory, B: Binning>(
+    alloc: &Nogrow<P, M, B>,
+    ptr: *mut u8,
+    layout: Layout,
+    new_size: usize,
+) -> Result<*mut u8, InvalidPointer> {
+    if ptr.is_null() {
+        return Err(InvalidPointer(ptr));
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { reallocate(alloc, ptr, new_size, layout.align()) }
 }
 
 /// `malloc_usable_size`: the bytes C may use at `ptr` (the size it asked

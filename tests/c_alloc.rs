@@ -322,3 +322,183 @@ fn of_two_threads_freeing_one_pointer_exactly_one_frees_it() {
         (rounds, rounds, 0)
     );
 }
+
+// One heap for both families (`c_alloc::rust_alloc` and the others, what the
+// global allocator runs on wasm32-wasip2 with `c-malloc`): blocks cross from
+// one family to the other, and misuse is still caught.
+
+/// Fills `n` bytes at `p` with a pattern from `seed`.
+///
+/// # Safety
+///
+/// `p..p + n` is writable.
+unsafe fn fill(p: *mut u8, n: usize, seed: u8) {
+    for i in 0..n {
+        // SAFETY: forwarded from the caller.
+        unsafe { p.add(i).write(seed.wrapping_add(i as u8)) };
+    }
+}
+
+/// Whether `n` bytes at `p` hold the pattern of [`fill`] from `seed`.
+///
+/// # Safety
+///
+/// `p..p + n` is readable.
+unsafe fn holds(p: *const u8, n: usize, seed: u8) -> bool {
+    // SAFETY: forwarded from the caller.
+    (0..n).all(|i| unsafe { p.add(i).read() } == seed.wrapping_add(i as u8))
+}
+
+#[test]
+fn a_block_the_canonical_abi_allocated_is_freed_by_c_free() {
+    // cabi_realloc (Rust's allocator) -> wasi-libc's free.
+    let a = make(Fail);
+    let p = c_alloc::rust_alloc(a, Layout::from_size_align(37, 1).unwrap(), false);
+    assert!(!p.is_null());
+    // SAFETY: `p` is a live 37-byte block of `a`, freed once.
+    unsafe {
+        fill(p, 37, 1);
+        assert_eq!(c_alloc::malloc_usable_size(a, p), Ok(37));
+        c_alloc::free(a, p).unwrap();
+    }
+    assert_eq!(a.stats().in_use, 0);
+    assert_eq!(a.stats().allocs, a.stats().frees);
+}
+
+#[test]
+fn a_block_c_malloc_allocated_is_freed_by_rust_dealloc() {
+    let a = make(Fail);
+    let p = c_alloc::malloc(a, 200);
+    assert!(!p.is_null());
+    // SAFETY: `p` is a live 200-byte block of `a`, freed once.
+    unsafe {
+        fill(p, 200, 2);
+        c_alloc::rust_dealloc(a, p).unwrap();
+    }
+    assert_eq!(a.stats().in_use, 0);
+}
+
+#[test]
+fn realloc_across_the_families_keeps_the_contents_and_leaks_nothing() {
+    let a = make(Fail);
+    let layout = Layout::from_size_align(24, 4).unwrap();
+    let p = c_alloc::rust_alloc(a, layout, false);
+    // SAFETY: each pointer is the live block the previous call returned,
+    // used within its size and freed once at the end.
+    unsafe {
+        fill(p, 24, 3);
+        // C grows a Rust block (moves it: 24 -> 5000 bytes).
+        let q = c_alloc::realloc(a, p, 5000).unwrap();
+        assert!(!q.is_null() && holds(q, 24, 3));
+        fill(q, 5000, 4);
+        // Rust shrinks the C block.
+        let r =
+            c_alloc::rust_realloc(a, q, Layout::from_size_align(5000, 1).unwrap(), 100).unwrap();
+        assert!(!r.is_null() && holds(r, 100, 4));
+        // And grows it again, then C frees it.
+        let s =
+            c_alloc::rust_realloc(a, r, Layout::from_size_align(100, 1).unwrap(), 9000).unwrap();
+        assert!(!s.is_null() && holds(s, 100, 4));
+        assert_eq!(c_alloc::malloc_usable_size(a, s), Ok(9000));
+        c_alloc::free(a, s).unwrap();
+    }
+    assert_eq!(a.stats().in_use, 0);
+}
+
+#[test]
+fn zero_size_blocks_cross_too() {
+    let a = make(Fail);
+    let c = c_alloc::malloc(a, 0);
+    let r = c_alloc::rust_alloc(a, Layout::from_size_align(0, 8).unwrap(), true);
+    assert!(!c.is_null() && !r.is_null() && c != r);
+    // SAFETY: live blocks of `a`, each freed once.
+    unsafe {
+        assert_eq!(c_alloc::malloc_usable_size(a, r), Ok(0));
+        c_alloc::rust_dealloc(a, c).unwrap();
+        c_alloc::free(a, r).unwrap();
+    }
+    assert_eq!(a.stats().in_use, 0);
+}
+
+#[test]
+fn big_alignments_hold_across_the_families() {
+    let a = make(Signal::new());
+    let p = c_alloc::rust_alloc(a, Layout::from_size_align(100, 4096).unwrap(), true);
+    assert_eq!(p.addr() % 4096, 0);
+    // SAFETY: each pointer is the live block the previous call returned,
+    // used within its size and freed once.
+    unsafe {
+        assert!(holds(p, 0, 0) && (0..100).all(|i| *p.add(i) == 0), "zeroed");
+        // C realloc keeps the block's own alignment.
+        let q = c_alloc::realloc(a, p, 20_000).unwrap();
+        assert_eq!(q.addr() % 4096, 0);
+        c_alloc::free(a, q).unwrap();
+        // A C block (16-aligned) that Rust resizes with a stricter alignment
+        // moves to a block that has it; the old pointer is retired.
+        let c = c_alloc::malloc(a, 48);
+        fill(c, 48, 5);
+        let layout = Layout::from_size_align(48, 256).unwrap();
+        let r = c_alloc::rust_realloc(a, c, layout, 64).unwrap();
+        assert_eq!(r.addr() % 256, 0);
+        assert!(holds(r, 48, 5));
+        if r != c {
+            assert_eq!(c_alloc::free(a, c), Err(InvalidPointer(c)));
+        }
+        c_alloc::rust_dealloc(a, r).unwrap();
+    }
+    assert_eq!(a.stats().in_use, 0);
+}
+
+#[test]
+fn rust_dealloc_refuses_pointers_nogrow_never_handed_out_and_second_frees() {
+    let a = make(Fail);
+    let p = c_alloc::rust_alloc(a, Layout::from_size_align(256, 16).unwrap(), true);
+    // A block of user data shaped like a header below a pointer into it: a
+    // header's check word binds it to its address, size and alignment, and
+    // user bytes sit inside a live block, never where its header is.
+    let mut own = [0usize; 16];
+    let inside = own.as_mut_ptr().wrapping_add(8).cast::<u8>();
+    // SAFETY: the pointers below are readable memory (inside `p`'s block, or
+    // `own`); none is a live block of `a` (the mistakes under test), except
+    // `p`, freed once.
+    unsafe {
+        assert!(
+            c_alloc::rust_dealloc(a, p.add(64)).is_err(),
+            "inside a block"
+        );
+        assert!(c_alloc::rust_dealloc(a, p.add(1)).is_err(), "misaligned");
+        if inside.addr() % MALLOC_ALIGN == 0 {
+            assert!(c_alloc::rust_dealloc(a, inside).is_err(), "a stack array");
+        }
+        assert!(c_alloc::rust_dealloc(a, core::ptr::null_mut()).is_err());
+        c_alloc::rust_dealloc(a, p).unwrap();
+        assert_eq!(c_alloc::rust_dealloc(a, p), Err(InvalidPointer(p)));
+        assert_eq!(c_alloc::free(a, p), Err(InvalidPointer(p)));
+        assert!(c_alloc::rust_realloc(a, p, Layout::new::<u64>(), 64).is_err());
+    }
+    assert_eq!(a.stats().in_use, 0);
+}
+
+#[test]
+fn a_pointer_a_moving_realloc_freed_is_refused_by_the_other_family() {
+    let a = make(Signal::new());
+    let layout = Layout::from_size_align(64, 8).unwrap();
+    let p = c_alloc::rust_alloc(a, layout, false);
+    let fence = c_alloc::malloc(a, 64); // keeps `p` from growing in place
+    // SAFETY: `p` and `fence` are live blocks; after each move only the new
+    // pointer is used, the old one only handed to calls that must refuse it.
+    unsafe {
+        let q = c_alloc::realloc(a, p, 50_000).unwrap();
+        assert_ne!(q, p, "the block moved");
+        assert_eq!(c_alloc::rust_dealloc(a, p), Err(InvalidPointer(p)));
+        assert!(c_alloc::rust_realloc(a, p, layout, 10).is_err());
+        let r = c_alloc::rust_realloc(a, q, Layout::from_size_align(50_000, 8).unwrap(), 120_000)
+            .unwrap();
+        assert!(!r.is_null());
+        assert_ne!(r, q, "the block moved again");
+        assert_eq!(c_alloc::free(a, q), Err(InvalidPointer(q)));
+        c_alloc::free(a, r).unwrap();
+        c_alloc::rust_dealloc(a, fence).unwrap();
+    }
+    assert_eq!(a.stats().in_use, 0);
+}
