@@ -1,6 +1,6 @@
 //! Every guest module the demos, tests and tools use, built in release mode
 //! for its wasm target (`wasm32-unknown-unknown`, `wasm32v1-none`,
-//! `wasm32-wasip1`) and copied to `target/guests/NAME.wasm`.
+//! `wasm32-wasip1`, `wasm32-wasip2`) and copied to `target/guests/NAME.wasm`.
 
 use std::{path::PathBuf, process::Command};
 
@@ -181,6 +181,24 @@ pub const GUESTS: &[Guest] = &[
         name: "wasi-json-libc-malloc",
         package: "guest-wasi-json",
         target: WASIP1,
+        kind: Kind::Bin("wasi-json"),
+        default_features: false,
+        ..Guest::CDYLIB
+    },
+    // The same command as a wasm32-wasip2 component: one heap for Rust and
+    // C blocks (`c-malloc`) ...
+    Guest {
+        name: "wasip2-json",
+        package: "guest-wasi-json",
+        target: WASIP2,
+        kind: Kind::Bin("wasi-json"),
+        ..Guest::CDYLIB
+    },
+    // ... and its control: wasi-libc's own malloc grows memory.
+    Guest {
+        name: "wasip2-json-libc-malloc",
+        package: "guest-wasi-json",
+        target: WASIP2,
         kind: Kind::Bin("wasi-json"),
         default_features: false,
         ..Guest::CDYLIB

@@ -11,6 +11,7 @@ mod package;
 mod stress;
 mod tools;
 mod wasi;
+mod wasip2;
 
 use std::{
     path::{Path, PathBuf},
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         "stress" => stress::main(rest),
         "test-js" => greet::test_js(),
         "test-wasi" => wasi::build_and_test(),
+        "test-wasip2" => wasip2::build_and_test(),
         "test-hosts" => hosts::build_and_test(),
         "test-package" => package::build_and_test(),
         "test-expect" => tools::ensure_wasm_target()
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
                  test            run every test (installs missing tools)\n  \
                  test-js         build the guests, run the JS tests (Node, then headless Chromium)\n  \
                  test-wasi       build the WASI guests, run them in wasmtime (Python) and node:wasi\n  \
+                 test-wasip2     build the wasm32-wasip2 components (one heap for Rust and C), check them, run them in wasmtime (Python) and jco (Node)\n  \
                  test-hosts      build the heavy guests, run the example hosts (hosts/: wasmi, wasmtime in Python)\n  \
                  test-package    what `cargo package` and `npm pack` ship; the npm package installed, type-checked, bundled\n  \
                  test-expect     examples/expect-guest's wasm32 tests (nogrow::expect in a user's crate)\n  \
@@ -223,6 +226,8 @@ fn test(args: &[String]) -> Result {
     stress::threads_test(250_000)?;
     // WASI guests in wasmtime (Python) and node:wasi.
     wasi::test()?;
+    // The wasm32-wasip2 components in wasmtime (Python) and jco (Node).
+    wasip2::test()?;
     // The example hosts (hosts/): wasmi and wasmtime (Python).
     hosts::test()?;
     stress::edge_guest_test()?;

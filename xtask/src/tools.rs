@@ -20,6 +20,7 @@ pub fn ensure_all() -> Result {
     ensure_miri()?;
     ensure_wasm_bindgen_runner()?;
     ensure_npm_packages()?;
+    ensure_npm_packages_in(&crate::wasip2::node_dir())?;
     ensure_python_packages()?;
     Ok(())
 }
@@ -171,7 +172,12 @@ pub fn ensure_wasm_bindgen_runner() -> Result {
 /// `npm ci` (or `npm install` without a lock) when `node_modules` is missing
 /// or older than `package.json`.
 pub fn ensure_npm_packages() -> Result {
-    let root = root();
+    ensure_npm_packages_in(&root())
+}
+
+/// The npm packages of `dir` (a `package.json` there, pinned by its
+/// `package-lock.json`), installed as [`ensure_npm_packages`] does.
+pub fn ensure_npm_packages_in(root: &std::path::Path) -> Result {
     if !root.join("package.json").exists() {
         return Ok(());
     }
@@ -189,7 +195,9 @@ pub fn ensure_npm_packages() -> Result {
         } else {
             "install"
         };
-        run(Command::new("npm").args([verb, "--no-audit", "--no-fund"]))?;
+        run(Command::new("npm")
+            .args([verb, "--no-audit", "--no-fund", "--prefix"])
+            .arg(root))?;
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! A WASI command (`wasm32-wasip1`) under nogrow's Fail policy.
+//! A WASI command (`wasm32-wasip1`, and `wasm32-wasip2` as a component) under
+//! nogrow's Fail policy.
 //!
 //! It reads its arguments and its whole environment, reads the JSON file
 //! named by its first argument (from a preopened directory), parses it into
@@ -15,7 +16,12 @@
 //! `--no-default-features` it is the control: wasi-libc's own allocator
 //! grows memory (its copy of a large environment, made when the program
 //! first reads the environment, is enough).
-//! `tests/wasi/wasi_guests.py` runs both in wasmtime and Node.
+//! On `wasm32-wasip2` the canonical ABI's `cabi_realloc` allocates what the
+//! host passes in (the arguments, the environment, the preopens, directory
+//! entries) through the global allocator, and wasi-libc frees some of it with
+//! C `free`; with `c-malloc` both are nogrow's one heap there.
+//! `tests/wasi/wasi_guests.py` runs both wasip1 builds in wasmtime and Node,
+//! `tests/wasip2/wasip2_guests.py` both wasip2 builds in wasmtime and jco.
 
 use std::process::ExitCode;
 

@@ -1,0 +1,40 @@
+// Runs one wasm32-wasip2 command component in Node through jco: transpiles
+// it to an ES module (jco-transpile), gives the preview 2 shim the
+// arguments, environment and preopened directory of a spec file, and calls
+// `wasi:cli/run#run`. Prints the guest's stdout; exits with its status.
+//
+//     node tests/wasip2/jco_run.mjs SPEC.json
+//
+// SPEC: { "wasm": path, "out": directory for the transpiled module,
+//         "args": [...], "env": {...}, "preopen": host directory (as ".") }
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { transpile, writeFiles } from '@bytecodealliance/jco-transpile';
+import { _setArgs, _setEnv } from '@bytecodealliance/preview2-shim/cli';
+import { _setPreopens } from '@bytecodealliance/preview2-shim/filesystem';
+
+const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+
+// The transpiled module imports the shim by these URLs: the very modules
+// configured here, wherever the output directory is.
+const shim = (name) => import.meta.resolve(`@bytecodealliance/preview2-shim/${name}`);
+const map = Object.fromEntries(
+  ['cli', 'clocks', 'filesystem', 'http', 'io', 'random', 'sockets'].map((n) => [
+    `wasi:${n}/*`,
+    `${shim(n)}#*`,
+  ]),
+);
+const { files } = await transpile(spec.wasm, {
+  name: 'guest',
+  outDir: spec.out,
+  map,
+  quiet: true,
+});
+await writeFiles(files);
+
+_setArgs(spec.args);
+_setEnv(spec.env);
+_setPreopens({ '.': spec.preopen });
+const guest = await import(pathToFileURL(`${spec.out}/guest.js`).href);
+const run = guest.run ?? guest['wasi:cli/run@0.2.0'];
+run.run();

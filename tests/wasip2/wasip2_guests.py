@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""The wasm32-wasip2 guest components in two real component hosts: wasmtime
+(the `wasmtime` package from PyPI, its component API and WASI preview 2) and
+Node through jco (`jco_run.mjs`: jco's transpiler and preview 2 shim).
+
+The guest is `guests/wasi-json` built for wasm32-wasip2: with `c-malloc`
+(target/guests/wasip2-json.wasm) nogrow serves the Rust and the C side of
+the component from one heap; without it (wasip2-json-libc-malloc.wasm, the
+control) wasi-libc's own allocator grows memory. Each run gets the WASI host
+test's arguments, 2 000 environment variables and preopened directory of
+real JSON (tests/wasi/wasi_guests.py). A component exports no memory, so the
+guest reports its memory size (`memory.size` at `main` and at the end) and
+nogrow's counters, and the host checks them and the JSON summary.
+
+    cargo xtask test-wasip2          # builds the guests, installs the packages, runs this
+    python3 tests/wasip2/wasip2_guests.py --guests target/guests --packages target/py \\
+        --work target/wasip2
+
+`jco_run.mjs` finds jco's packages in tests/wasip2/node_modules (`cargo xtask`
+installs them from tests/wasip2/package-lock.json).
+
+Exits 1 if any check fails; the last line is `N passed, N failed`.
+"""
+
+import argparse
+import importlib.metadata
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "wasi"))
+import wasi_guests as wasi  # noqa: E402 (the WASI host test's helpers)
+
+RUN = "wasi:cli/run@0.2.0"
+
+
+def run_wasmtime(wasmtime, engine, component, args, env, preopen):
+    """Instantiates the component and calls `wasi:cli/run#run`."""
+    from wasmtime import component as cm
+
+    linker = cm.Linker(engine)
+    linker.add_wasip2()
+    store = wasmtime.Store(engine)
+    cfg = wasmtime.WasiConfig()
+    cfg.argv = args
+    cfg.env = list(env.items())
+    cfg.preopen_dir(str(preopen), ".")
+    stdout, stderr = bytearray(), bytearray()
+    cfg.stdout_custom = stdout.extend
+    cfg.stderr_custom = stderr.extend
+    store.set_wasi(cfg)
+    instance = linker.instantiate(store, component)
+    interface = instance.get_export_index(store, RUN)
+    run = instance.get_func(store, instance.get_export_index(store, "run", interface))
+    try:
+        result = run(store)
+        exit_code = 0 if getattr(result, "tag", None) == "ok" else 1
+    except wasmtime.ExitTrap as e:
+        exit_code = e.code
+    except wasmtime.WasmtimeError as e:
+        exit_code = -1
+        stderr.extend(str(e).encode())
+    return {"exit_code": exit_code, "stdout": stdout.decode(errors="replace"),
+            "stderr": stderr.decode(errors="replace"), "pages_after": None}
+
+
+def run_jco(wasm, args, env, preopen, work):
+    """Runs the component in `jco_run.mjs`, in its own Node process."""
+    name = Path(wasm).stem
+    spec = work / f"jco-{name}.json"
+    spec.write_text(json.dumps({"wasm": str(Path(wasm).resolve()),
+                                "out": str((work / f"jco-{name}").resolve()),
+                                "args": args, "env": env, "preopen": str(preopen.resolve())}))
+    script = Path(__file__).with_name("jco_run.mjs")
+    p = subprocess.run(["node", "--no-warnings", str(script), str(spec)],
+                       capture_output=True, text=True, timeout=300)
+    return {"exit_code": p.returncode, "stdout": p.stdout, "stderr": p.stderr,
+            "pages_after": None}
+
+
+def check(r, want, env, grows):
+    """Problems with one run: its exit, its summary, and whether memory grew
+    (`grows`: the control must, nogrow with c-malloc must not)."""
+    problems = []
+    if r["exit_code"] != 0:
+        problems.append(f"exit code {r['exit_code']}: {r['stderr'][-800:]}")
+    s = wasi.check_summary(r, want, env, problems)
+    if s is None:
+        return problems, {}
+    grew = s.get("pages", 0) > s.get("pages_at_main", 0)
+    if grows and not grew:
+        problems.append(f"memory did not grow: {s.get('pages_at_main')} -> {s.get('pages')} pages")
+    if not grows:
+        if grew:
+            problems.append(f"memory grew: {s.get('pages_at_main')} -> {s.get('pages')} pages")
+        if s.get("generation") != 0:
+            problems.append(f"generation {s.get('generation')}")
+        if not s.get("c_allocs", 0) >= 1:
+            problems.append(f"strdup did not allocate through nogrow (c_allocs {s.get('c_allocs')})")
+    elif s.get("c_allocs") != 0:
+        problems.append(f"strdup allocated through nogrow without c-malloc ({s.get('c_allocs')})")
+    return problems, s
+
+
+def note(s):
+    return (f"pages {s.get('pages_at_main')} at main -> {s.get('pages')} at the end, generation "
+            f"{s.get('generation')}, allocs {s.get('allocs')}, peak in use {s.get('peak')} B")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--guests", required=True, type=Path)
+    ap.add_argument("--packages", required=True, type=Path)
+    ap.add_argument("--work", required=True, type=Path)
+    opts = ap.parse_args()
+    sys.path.insert(0, str(opts.packages.resolve()))
+    import wasmtime  # noqa: E402 (from the project-local package directory)
+    from wasmtime import component as cm  # noqa: E402
+
+    started = time.monotonic()
+    opts.work.mkdir(parents=True, exist_ok=True)
+    data = wasi.unpack_data(opts.packages, opts.work)
+    env = wasi.environment()
+    expected = {s: wasi.expected_summary(data / f"{s}.json") for s in wasi.SERVICES}
+    print(f"wasmtime {importlib.metadata.version('wasmtime')} (components, WASI preview 2); "
+          f"jco-transpile; environment: {len(env)} variables")
+
+    engine = wasmtime.Engine()
+    checks = wasi.Checks()
+    guests = [("wasip2-json", False), ("wasip2-json-libc-malloc", True)]
+    for name, grows in guests:
+        component = cm.Component.from_file(engine, str(opts.guests / f"{name}.wasm"))
+        services = wasi.SERVICES if not grows else ["ec2"]
+        for service in services:
+            r = run_wasmtime(wasmtime, engine, component, ["wasi-json", f"{service}.json"],
+                             env, data)
+            problems, s = check(r, expected[service], env, grows)
+            checks.case(f"wasmtime {name} {service}.json", problems, note(s))
+    for name, grows in guests:
+        r = run_jco(opts.guests / f"{name}.wasm", ["wasi-json", "ec2.json"], env, data,
+                    opts.work)
+        problems, s = check(r, expected["ec2"], env, grows)
+        checks.case(f"jco {name} ec2.json", problems, note(s))
+
+    print(f"time: {time.monotonic() - started:.1f} s")
+    print(f"{checks.passed} passed, {checks.failed} failed")
+    return 1 if checks.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+//! The `wasm32-wasip2` host test: `guests/wasi-json` built as a component,
+//! with `c-malloc` and without (the control), checked with `nogrow check` and
+//! run in wasmtime's component API (Python package) and in Node through jco,
+//! driven by `tests/wasip2/wasip2_guests.py`.
+
+use std::{path::PathBuf, process::Command};
+
+use crate::{Result, cargo, guests, root, run, tools};
+
+/// The guests this test runs, by their names in [`guests::GUESTS`]: first
+/// the one that must not grow, then the control.
+const NAMES: [&str; 2] = ["wasip2-json", "wasip2-json-libc-malloc"];
+
+/// Where jco's npm packages are installed (`tests/wasip2/package-lock.json`).
+pub fn node_dir() -> PathBuf {
+    root().join("tests/wasip2")
+}
+
+/// `cargo xtask test-wasip2`: builds the components, then [`test`].
+pub fn build_and_test() -> Result {
+    guests::build_each(guests::GUESTS.iter().filter(|g| NAMES.contains(&g.name)))?;
+    test()
+}
+
+/// Installs the pinned packages when missing, checks both components with
+/// `nogrow check` (the first cannot grow, the control can) and runs them in
+/// both hosts. Expects the guests built.
+pub fn test() -> Result {
+    tools::ensure_python_packages()?;
+    tools::ensure_npm_packages_in(&node_dir())?;
+    run(&mut cargo(&["build", "--quiet", "-p", "nogrow-cli"]))?;
+    let cli = root().join("target/debug/nogrow");
+    let [fixed, control] = NAMES.map(|n| guests::dir().join(format!("{n}.wasm")));
+    run(Command::new(&cli).arg("check").arg(&fixed))?;
+    let verdict = Command::new(&cli)
+        .args(["check", "--json"])
+        .arg(&control)
+        .output()
+        .map_err(|e| format!("{}: {e}", cli.display()))?;
+    if verdict.status.success() {
+        return Err(format!(
+            "nogrow check passed {}, which links wasi-libc's malloc (it can grow)",
+            control.display()
+        ));
+    }
+    run(Command::new("python3")
+        .arg("tests/wasip2/wasip2_guests.py")
+        .arg("--guests")
+        .arg(guests::dir())
+        .arg("--packages")
+        .arg(tools::python_packages_dir())
+        .arg("--work")
+        .arg(root().join("target/wasip2")))
+}
