@@ -28,7 +28,7 @@ use crate::{
 pub type RawLock = spin::mutex::SpinMutex<()>;
 
 type Lock<P, M, B> = TalcLock<RawLock, HeapSource<P, M>, B>;
-type Guard<'a, P, M, B> =
+pub(crate) type Guard<'a, P, M, B> =
     talc::lock_api::MutexGuard<'a, RawLock, talc::base::Talc<HeapSource<P, M>, B>>;
 
 /// The smallest static arena nogrow accepts with the default binning
@@ -528,13 +528,31 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
     #[inline(always)]
     pub(crate) unsafe fn block_dealloc(&self, ptr: *mut u8, layout: Layout) {
         let mut talc = self.lock();
+        // SAFETY: forwarded from the caller.
+        unsafe { self.block_dealloc_locked(&mut talc, ptr, layout) }
+    }
+
+    /// [`block_dealloc`](Self::block_dealloc) under the lock `talc` the
+    /// caller holds (this allocator's).
+    ///
+    /// # Safety
+    ///
+    /// As [`block_dealloc`](Self::block_dealloc); `talc` is this
+    /// allocator's lock.
+    #[inline(always)]
+    pub(crate) unsafe fn block_dealloc_locked(
+        &self,
+        talc: &mut Guard<'_, P, M, B>,
+        ptr: *mut u8,
+        layout: Layout,
+    ) {
         self.state.on_free(layout.size());
         if talc.source.cache.park(SmallCache::key(layout), ptr) {
             return;
         }
         // SAFETY: the caller guarantees `ptr` came from this allocator with
         // `layout` and is unused.
-        unsafe { dealloc_talc(&mut talc, ptr, layout) }
+        unsafe { dealloc_talc(talc, ptr, layout) }
     }
 
     /// Resizes a block, moving it if needed; null (the block untouched) when

@@ -49,7 +49,7 @@ use core::{alloc::Layout, mem::size_of, ptr::null_mut};
 
 use talc::base::binning::Binning;
 
-use crate::{Memory, Nogrow, Policy};
+use crate::{Memory, Nogrow, Policy, alloc::Guard};
 
 /// Alignment of every block `malloc`, `calloc` and `realloc` return:
 /// `alignof(max_align_t)` on wasm32, as wasi-libc's dlmalloc.
@@ -252,7 +252,20 @@ unsafe fn take_header<P: Policy, M: Memory, B: Binning>(
     alloc: &Nogrow<P, M, B>,
     user: *mut u8,
 ) -> Result<Header, InvalidPointer> {
-    let _lock = alloc.lock();
+    let mut lock = alloc.lock();
+    // SAFETY: forwarded from the caller.
+    unsafe { take_header_locked(&mut lock, user) }
+}
+
+/// [`take_header`] under `alloc`'s lock, which the caller holds.
+///
+/// # Safety
+///
+/// As [`header`].
+unsafe fn take_header_locked<P: Policy, M: Memory, B: Binning>(
+    _lock: &mut Guard<'_, P, M, B>,
+    user: *mut u8,
+) -> Result<Header, InvalidPointer> {
     // SAFETY: forwarded from the caller.
     let h = unsafe { header(user)? };
     // SAFETY: the header checked out, so it lies in the live block's header
@@ -356,12 +369,14 @@ pub unsafe fn free<P: Policy, M: Memory, B: Binning>(
     if ptr.is_null() {
         return Ok(());
     }
+    // One lock for the check, the retirement and the freeing.
+    let mut lock = alloc.lock();
     // SAFETY: `ptr` is non-null and, by the caller's guarantee, a live C block.
-    let h = unsafe { take_header(alloc, ptr)? };
+    let h = unsafe { take_header_locked(&mut lock, ptr)? };
     let (base, layout) = base_and_layout(ptr, h);
     // SAFETY: the block came from `alloc` with `layout` (its header says so,
     // and checked out), and this call took its header: no other can free it.
-    unsafe { alloc.block_dealloc(base, layout) };
+    unsafe { alloc.block_dealloc_locked(&mut lock, base, layout) };
     Ok(())
 }
 
