@@ -92,6 +92,8 @@ def check(r, want, env, grows):
     grew = s.get("pages", 0) > s.get("pages_at_main", 0)
     if grows and not grew:
         problems.append(f"memory did not grow: {s.get('pages_at_main')} -> {s.get('pages')} pages")
+    if grows and not s.get("generation", 0) >= 1:
+        problems.append(f"generation {s.get('generation')}, expected >= 1 (memory grew)")
     if not grows:
         if grew:
             problems.append(f"memory grew: {s.get('pages_at_main')} -> {s.get('pages')} pages")
