@@ -32,6 +32,8 @@ struct Setup {
     exact_regions: bool,
     /// The memory stands for a 32-bit memory spanning the address space.
     spans_address_space: bool,
+    /// One heap for Rust and C blocks (`common::Config::one_heap`).
+    one_heap: bool,
 }
 
 fn full(arena: usize, max_pages: usize) -> Setup {
@@ -49,6 +51,7 @@ fn full(arena: usize, max_pages: usize) -> Setup {
             ops: common::ops(100),
             exact_regions: false,
             spans_address_space: false,
+            one_heap: false,
         }
     } else {
         Setup {
@@ -63,6 +66,7 @@ fn full(arena: usize, max_pages: usize) -> Setup {
             ops: common::ops(20_000),
             exact_regions: false,
             spans_address_space: false,
+            one_heap: false,
         }
     }
 }
@@ -141,6 +145,7 @@ fn run_host_binned<P: Policy, B: Binning>(
         full_check_every: 97,
         whole_arena_slack: Some(WHOLE_ARENA_SLACK),
         c_per_mille: 200,
+        one_heap: setup.one_heap,
         space_end: setup
             .spans_address_space
             .then(|| (memory.ptr().addr() + setup.max_pages * PAGE_SIZE) as u64),
@@ -217,6 +222,39 @@ fn reserve_random_ops_after_lazy_reserve_never_grow_again() {
         "one lazy reserve of {pages} pages"
     );
     assert_eq!(r.growths, 0);
+}
+
+#[test]
+fn one_heap_random_ops_cross_the_families_and_match_the_model() {
+    // Rust blocks with headers, every block resized and freed by either
+    // family: the wasm32-wasip2 global allocator with c-malloc.
+    static FAIL: State = State::new();
+    let r = run_host(
+        Fail,
+        &FAIL,
+        Setup {
+            one_heap: true,
+            ..full(48 << 20, 64)
+        },
+        0x0E1F,
+    );
+    assert!(
+        r.allocs > r.c_allocs && r.c_allocs > 0 && r.frees > 0 && r.reallocs > 0,
+        "{r}"
+    );
+    assert!(r.c_stale_refused > 0, "no moving realloc was checked: {r}");
+    static SIGNAL: State = State::new();
+    let r = run_host(
+        Signal::new(),
+        &SIGNAL,
+        Setup {
+            one_heap: true,
+            ..full(1 << 20, 1500)
+        },
+        0x0E20,
+    );
+    // (Miri's 100 operations need no growth.)
+    assert!(r.growths > 0 || cfg!(miri), "Signal never had to grow: {r}");
 }
 
 #[test]

@@ -76,6 +76,12 @@ pub struct Config {
     /// freed with C `free`, mixed with Rust's blocks. 0: none (and the
     /// random sequence is the one of a Rust-only run).
     pub c_per_mille: u32,
+    /// One heap for both families, as the global allocator is on
+    /// `wasm32-wasip2` with `c-malloc`: Rust's blocks are made by
+    /// `c_alloc::rust_alloc` (with a header), and every block is resized and
+    /// freed by either family, chosen at random (`rust_realloc` or C
+    /// `realloc`, `rust_dealloc` or C `free`).
+    pub one_heap: bool,
     /// Where the address space ends, when the memory stands for one that
     /// spans it (`SliceMemory::spanning_the_address_space`): then no block
     /// may reach into its top [`TOP_RESERVE`](nogrow::policy::TOP_RESERVE),

@@ -275,6 +275,9 @@ impl<P: Policy, M: Memory, B: Binning> Model<'_, P, M, B> {
             return Some(self.do_c_alloc(size, align, how));
         }
         let layout = Layout::from_size_align(size, align).expect("valid layout");
+        if self.cfg.one_heap {
+            return Some(self.do_one_heap_alloc(layout, zeroed));
+        }
         Some((|| {
             // SAFETY: `size >= 1`.
             let ptr = unsafe {
@@ -305,6 +308,34 @@ impl<P: Policy, M: Memory, B: Binning> Model<'_, P, M, B> {
             let at = self.admit(b)?;
             self.check_neighbours(at)
         })())
+    }
+
+    /// A Rust block on one heap (`c_alloc::rust_alloc`): it carries the C
+    /// header, so it is a C block for the model.
+    fn do_one_heap_alloc(&mut self, layout: Layout, zeroed: bool) -> Result<(), Violation> {
+        let (size, align) = (layout.size(), layout.align());
+        let ptr = c_alloc::rust_alloc(self.alloc, layout, zeroed);
+        if ptr.is_null() {
+            self.report.failures += 1;
+            let (under_size, under_align) = c_layout(size, align);
+            return self.check_failure(under_size, under_align);
+        }
+        self.report.allocs += 1;
+        if zeroed {
+            verify_zeroed(self.op, ptr, size)?;
+        }
+        let tag = self.next_tag;
+        self.next_tag = self.next_tag.wrapping_add(0x9E37_79B9);
+        let b = Block {
+            ptr,
+            size,
+            align: align.max(c_alloc::MALLOC_ALIGN),
+            tag,
+            c: true,
+        };
+        stamp(&b);
+        let at = self.admit(b)?;
+        self.check_neighbours(at)
     }
 
     /// A block from the C allocation family: `how` picks `malloc`, `calloc`,
@@ -365,11 +396,12 @@ impl<P: Policy, M: Memory, B: Binning> Model<'_, P, M, B> {
 
     fn do_free(&mut self, c: &mut impl Choices) -> Option<Result<(), Violation>> {
         let at = c.next()? as usize % self.live.len();
+        let rust = self.cfg.one_heap && c.next()? % 2 == 0;
         Some((|| {
             let b = self.live.remove(at);
             verify(self.op, &b, false, usize::MAX)?;
             self.live_bytes -= b.accounted();
-            free_block(self.alloc, &b).map_err(|e| format!("op {}: {e}", self.op))?;
+            free_block(self.alloc, &b, rust).map_err(|e| format!("op {}: {e}", self.op))?;
             self.report.frees += 1;
             self.check_neighbours(at)
         })())
@@ -378,6 +410,7 @@ impl<P: Policy, M: Memory, B: Binning> Model<'_, P, M, B> {
     fn do_realloc(&mut self, c: &mut impl Choices) -> Option<Result<(), Violation>> {
         let at = c.next()? as usize % self.live.len();
         let how = c.next()? % 8;
+        let rust = self.cfg.one_heap && c.next()? % 2 == 0;
         let old = self.live[at];
         let new_size = match how {
             0..3 => self.pick_size(c)?,
@@ -387,7 +420,18 @@ impl<P: Policy, M: Memory, B: Binning> Model<'_, P, M, B> {
         };
         Some((|| {
             verify(self.op, &old, false, usize::MAX)?;
-            let ptr = if old.c {
+            let ptr = if old.c && rust {
+                // SAFETY: `old` is a live block with a header (one heap).
+                unsafe {
+                    c_alloc::rust_realloc(
+                        self.alloc,
+                        old.ptr,
+                        Layout::from_size_align_unchecked(old.size, 1),
+                        new_size,
+                    )
+                }
+                .map_err(|e| format!("op {}: rust_realloc refused a live block: {e:?}", self.op))?
+            } else if old.c {
                 // SAFETY: `old` is a live C block of this allocator.
                 unsafe { c_alloc::realloc(self.alloc, old.ptr, new_size) }
                     .map_err(|e| format!("op {}: C realloc refused a live block: {e:?}", self.op))?
@@ -461,6 +505,20 @@ impl<P: Policy, M: Memory, B: Binning> Model<'_, P, M, B> {
             freed == Err(refused) && moved == Err(refused) && size == Err(refused),
             "a pointer a moving realloc freed was accepted: free {freed:?}, realloc {moved:?}, malloc_usable_size {size:?}"
         );
+        if self.cfg.one_heap {
+            // SAFETY: as above.
+            let (dealloc, rust_moved) = unsafe {
+                (
+                    c_alloc::rust_dealloc(self.alloc, stale),
+                    c_alloc::rust_realloc(self.alloc, stale, Layout::new::<u8>(), 64),
+                )
+            };
+            check!(
+                op,
+                dealloc == Err(refused) && rust_moved == Err(refused),
+                "a pointer a moving realloc freed was accepted: rust_dealloc {dealloc:?}, rust_realloc {rust_moved:?}"
+            );
+        }
         self.report.c_stale_refused += 1;
         Ok(())
     }
@@ -494,12 +552,18 @@ impl<P: Policy, M: Memory, B: Binning> Model<'_, P, M, B> {
     }
 }
 
-/// Frees a live block the way it was made (C `free` or Rust's `dealloc`).
+/// Frees a live block the way it was made (C `free` or Rust's `dealloc`);
+/// with `rust`, a block with a header (one heap) by `c_alloc::rust_dealloc`.
 fn free_block<P: Policy, M: Memory, B: Binning>(
     alloc: &Nogrow<P, M, B>,
     b: &Block,
+    rust: bool,
 ) -> Result<(), Violation> {
-    if b.c {
+    if b.c && rust {
+        // SAFETY: `b` is a live block with a header of this allocator.
+        unsafe { c_alloc::rust_dealloc(alloc, b.ptr) }
+            .map_err(|e| format!("rust_dealloc refused a live block: {e:?}"))
+    } else if b.c {
         // SAFETY: `b` is a live C block of this allocator.
         unsafe { c_alloc::free(alloc, b.ptr) }
             .map_err(|e| format!("C free refused a live block: {e:?}"))
@@ -611,7 +675,7 @@ pub fn finish<P: Policy, M: Memory, B: Binning>(
     while let Some(b) = m.live.pop() {
         verify(m.op, &b, false, usize::MAX)?;
         m.live_bytes -= b.accounted();
-        free_block(m.alloc, &b)?;
+        free_block(m.alloc, &b, m.cfg.one_heap && b.tag % 2 == 0)?;
         m.report.frees += 1;
     }
     m.full_check()?;

@@ -55,6 +55,7 @@ pub fn run_global<P: Policy>(
         // The test harness's own blocks stay in the arena: leave them room.
         whole_arena_slack: Some(MIN_ARENA_BYTES + (alloc.stats().in_use * 4).max(64 << 10)),
         c_per_mille: 200,
+        one_heap: false,
         space_end,
     };
     let pages_before = memory_size();
