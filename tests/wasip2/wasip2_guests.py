@@ -4,16 +4,22 @@
 Node through jco (`jco_run.mjs`: jco's transpiler and preview 2 shim).
 
 The guest is `guests/wasi-json` built for wasm32-wasip2: with `c-malloc`
-(target/guests/wasip2-json.wasm) nogrow serves the Rust and the C side of
-the component from one heap; without it (wasip2-json-libc-malloc.wasm, the
+(target/guests/wasip2/json.wasm) nogrow serves the Rust and the C side of
+the component from one heap; without it (json-libc-malloc.wasm, the
 control) wasi-libc's own allocator grows memory. Each run gets the WASI host
 test's arguments, 2 000 environment variables and preopened directory of
 real JSON (tests/wasi/wasi_guests.py). A component exports no memory, so the
 guest reports its memory size (`memory.size` at `main` and at the end) and
 nogrow's counters, and the host checks them and the JSON summary.
 
+`examples/wasip2-words` exports a WIT world (wit-bindgen): wasmtime calls its
+`shout` with a large string and reads back a list of strings, many times,
+and its `usage` before and after must be the same (no growth, no block left
+behind by the canonical ABI's allocations and frees).
+
     cargo xtask test-wasip2          # builds the guests, installs the packages, runs this
-    python3 tests/wasip2/wasip2_guests.py --guests target/guests --packages target/py \\
+    python3 tests/wasip2/wasip2_guests.py --guests target/guests/wasip2 --packages target/py \\
+        --words target/wasip2-words/wasm32-wasip2/release/guest_wasip2_words.wasm \\
         --work target/wasip2
 
 `jco_run.mjs` finds jco's packages in tests/wasip2/node_modules (`cargo xtask`
@@ -80,6 +86,33 @@ def run_jco(wasm, args, env, preopen, work):
             "pages_after": None}
 
 
+def run_words(wasmtime, engine, path, calls, words):
+    """Calls the wit-bindgen component's `shout` `calls` times with a string
+    of `words` words; returns its `usage` (pages, generation, bytes in use)
+    before and after, and the last result."""
+    from wasmtime import component as cm
+
+    linker = cm.Linker(engine)
+    linker.add_wasip2()
+    store = wasmtime.Store(engine)
+    store.set_wasi(wasmtime.WasiConfig())
+    instance = linker.instantiate(store, cm.Component.from_file(engine, str(path)))
+    shout = instance.get_func(store, "shout")
+    usage = instance.get_func(store, "usage")
+
+    def call(f, *args):
+        result = f(store, *args)
+        f.post_return(store)
+        return result
+
+    before = call(usage)
+    text = " ".join(f"word{i}" for i in range(words))
+    out = None
+    for _ in range(calls):
+        out = call(shout, text)
+    return before, call(usage), out, len(text.encode())
+
+
 def check(r, want, env, grows):
     """Problems with one run: its exit, its summary, and whether memory grew
     (`grows`: the control must, nogrow with c-malloc must not)."""
@@ -115,6 +148,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--guests", required=True, type=Path)
     ap.add_argument("--packages", required=True, type=Path)
+    ap.add_argument("--words", required=True, type=Path,
+                    help="the wit-bindgen component (examples/wasip2-words)")
     ap.add_argument("--work", required=True, type=Path)
     opts = ap.parse_args()
     sys.path.insert(0, str(opts.packages.resolve()))
@@ -131,7 +166,7 @@ def main():
 
     engine = wasmtime.Engine()
     checks = wasi.Checks()
-    guests = [("wasip2-json", False), ("wasip2-json-libc-malloc", True)]
+    guests = [("json", False), ("json-libc-malloc", True)]
     for name, grows in guests:
         component = cm.Component.from_file(engine, str(opts.guests / f"{name}.wasm"))
         services = wasi.SERVICES if not grows else ["ec2"]
@@ -139,12 +174,31 @@ def main():
             r = run_wasmtime(wasmtime, engine, component, ["wasi-json", f"{service}.json"],
                              env, data)
             problems, s = check(r, expected[service], env, grows)
-            checks.case(f"wasmtime {name} {service}.json", problems, note(s))
+            checks.case(f"wasmtime wasip2/{name} {service}.json", problems, note(s))
     for name, grows in guests:
         r = run_jco(opts.guests / f"{name}.wasm", ["wasi-json", "ec2.json"], env, data,
                     opts.work)
         problems, s = check(r, expected["ec2"], env, grows)
-        checks.case(f"jco {name} ec2.json", problems, note(s))
+        checks.case(f"jco wasip2/{name} ec2.json", problems, note(s))
+
+    # The WIT exports: a 189 KB string in, 20 000 strings out, 50 times.
+    calls, words = 50, 20_000
+    problems = []
+    try:
+        before, after, out, sent = run_words(wasmtime, engine, opts.words, calls, words)
+    except wasmtime.WasmtimeError as e:
+        before, after, out, sent = (0, 0, 0), (0, 0, 0), None, 0
+        problems.append(f"trapped: {str(e)[-800:]}")
+    if out is None or len(out) != words or out[0] != "WORD0" or out[-1] != f"WORD{words - 1}":
+        problems.append(f"shout returned {len(out or [])} words, first {(out or [None])[0]!r}")
+    if before != after:
+        problems.append(f"usage (pages, generation, in use) before {before}, after {after}: "
+                        "memory grew or the calls left blocks behind")
+    if before[1] != 0:
+        problems.append(f"generation {before[1]}")
+    checks.case("wasmtime wasip2-words (wit-bindgen exports)", problems,
+                f"{calls} calls of {sent} bytes in, {words} strings out; pages {before[0]} -> "
+                f"{after[0]}, generation {after[1]}, in use {before[2]} -> {after[2]} B")
 
     print(f"time: {time.monotonic() - started:.1f} s")
     print(f"{checks.passed} passed, {checks.failed} failed")

@@ -1,7 +1,9 @@
 //! The `wasm32-wasip2` host test: `guests/wasi-json` built as a component,
 //! with `c-malloc` and without (the control), checked with `nogrow check` and
-//! run in wasmtime's component API (Python package) and in Node through jco,
-//! driven by `tests/wasip2/wasip2_guests.py`.
+//! run in wasmtime's component API (Python package) and in Node through jco;
+//! and `examples/wasip2-words`, a component exporting a WIT world
+//! (wit-bindgen), called from wasmtime. Driven by
+//! `tests/wasip2/wasip2_guests.py`.
 
 use std::{path::PathBuf, process::Command};
 
@@ -9,7 +11,7 @@ use crate::{Result, cargo, guests, root, run, tools};
 
 /// The guests this test runs, by their names in [`guests::GUESTS`]: first
 /// the one that must not grow, then the control.
-const NAMES: [&str; 2] = ["wasip2-json", "wasip2-json-libc-malloc"];
+const NAMES: [&str; 2] = ["wasip2/json", "wasip2/json-libc-malloc"];
 
 /// Where jco's npm packages are installed (`tests/wasip2/package-lock.json`).
 pub fn node_dir() -> PathBuf {
@@ -31,7 +33,9 @@ pub fn test() -> Result {
     run(&mut cargo(&["build", "--quiet", "-p", "nogrow-cli"]))?;
     let cli = root().join("target/debug/nogrow");
     let [fixed, control] = NAMES.map(|n| guests::dir().join(format!("{n}.wasm")));
+    let words = build_words()?;
     run(Command::new(&cli).arg("check").arg(&fixed))?;
+    run(Command::new(&cli).arg("check").arg(&words))?;
     let verdict = Command::new(&cli)
         .args(["check", "--json"])
         .arg(&control)
@@ -46,9 +50,30 @@ pub fn test() -> Result {
     run(Command::new("python3")
         .arg("tests/wasip2/wasip2_guests.py")
         .arg("--guests")
-        .arg(guests::dir())
+        .arg(guests::dir().join("wasip2"))
         .arg("--packages")
         .arg(tools::python_packages_dir())
+        .arg("--words")
+        .arg(&words)
         .arg("--work")
         .arg(root().join("target/wasip2")))
+}
+
+/// Builds `examples/wasip2-words` (its own workspace and lock file, as a
+/// user's component crate) into `target/wasip2-words`; returns the component.
+fn build_words() -> Result<PathBuf> {
+    run(cargo(&[
+        "build",
+        "--quiet",
+        "--release",
+        "--target",
+        guests::WASIP2,
+        "--manifest-path",
+        "examples/wasip2-words/Cargo.toml",
+    ])
+    .env("CARGO_TARGET_DIR", root().join("target/wasip2-words")))?;
+    Ok(root().join(format!(
+        "target/wasip2-words/{}/release/guest_wasip2_words.wasm",
+        guests::WASIP2
+    )))
 }

@@ -1,0 +1,33 @@
+//! A `wasm32-wasip2` component that exports a WIT world (`wit/world.wit`)
+//! with wit-bindgen, under nogrow's Fail policy with `c-malloc`.
+//!
+//! Every call crosses the canonical ABI both ways: the host lowers the
+//! argument string into the guest through `cabi_realloc`, the generated
+//! export takes it as a `String` (and drops it with Rust's `dealloc`), and
+//! the returned list of strings is freed by the generated `cabi_post_shout`
+//! after the host has read it. `usage` reports the memory size, nogrow's
+//! generation and the bytes in use, so the host can check that calls leave
+//! nothing behind and memory never grows. `tests/wasip2/wasip2_guests.py`
+//! runs it in wasmtime.
+
+nogrow::install!(arena: 4 << 20, policy: Fail);
+
+wit_bindgen::generate!({ world: "words", path: "wit" });
+
+struct Words;
+
+impl Guest for Words {
+    fn shout(text: String) -> Vec<String> {
+        text.split_whitespace().map(str::to_uppercase).collect()
+    }
+
+    fn usage() -> (u32, u32, u32) {
+        (
+            core::arch::wasm32::memory_size(0) as u32,
+            NOGROW.generation(),
+            NOGROW.stats().in_use as u32,
+        )
+    }
+}
+
+export!(Words);
