@@ -1,12 +1,15 @@
-// Runs one wasm32-wasip2 command component in Node through jco: transpiles
-// it to an ES module (jco-transpile), gives the preview 2 shim the
-// arguments, environment and preopened directory of a spec file, and calls
-// `wasi:cli/run#run`. Prints the guest's stdout; exits with its status.
+// Runs one wasm32-wasip2 component in Node through jco: transpiles it to an
+// ES module (jco-transpile), gives the preview 2 shim the arguments,
+// environment and preopened directory of a spec file, and calls
+// `wasi:cli/run#run`: prints the guest's stdout, exits with its status. With
+// "shout" in the spec (examples/wasip2-words), calls that export instead and
+// prints one JSON line: `usage` before and after, and the last result.
 //
 //     node tests/wasip2/jco_run.mjs SPEC.json
 //
 // SPEC: { "wasm": path, "out": directory for the transpiled module,
-//         "args": [...], "env": {...}, "preopen": host directory (as ".") }
+//         "args": [...], "env": {...}, "preopen": host directory (as "."),
+//         "shout": { "text": string, "calls": n } (optional) }
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { transpile, writeFiles } from '@bytecodealliance/jco-transpile';
@@ -36,5 +39,12 @@ _setArgs(spec.args);
 _setEnv(spec.env);
 _setPreopens({ '.': spec.preopen });
 const guest = await import(pathToFileURL(`${spec.out}/guest.js`).href);
-const run = guest.run ?? guest['wasi:cli/run@0.2.0'];
-run.run();
+if (spec.shout) {
+  const before = guest.usage();
+  let out = null;
+  for (let i = 0; i < spec.shout.calls; i++) out = guest.shout(spec.shout.text);
+  console.log(JSON.stringify({ before, after: guest.usage(), out }));
+} else {
+  const run = guest.run ?? guest['wasi:cli/run@0.2.0'];
+  run.run();
+}

@@ -72,13 +72,15 @@ def run_wasmtime(wasmtime, engine, component, args, env, preopen):
             "stderr": stderr.decode(errors="replace"), "pages_after": None}
 
 
-def run_jco(wasm, args, env, preopen, work):
-    """Runs the component in `jco_run.mjs`, in its own Node process."""
+def run_jco(wasm, args, env, preopen, work, shout=None):
+    """Runs the component in `jco_run.mjs`, in its own Node process (with
+    `shout`, {"text", "calls"}: calls that export instead of running it)."""
     name = Path(wasm).stem
     spec = work / f"jco-{name}.json"
     spec.write_text(json.dumps({"wasm": str(Path(wasm).resolve()),
                                 "out": str((work / f"jco-{name}").resolve()),
-                                "args": args, "env": env, "preopen": str(preopen.resolve())}))
+                                "args": args, "env": env, "preopen": str(preopen.resolve()),
+                                "shout": shout}))
     script = Path(__file__).with_name("jco_run.mjs")
     p = subprocess.run(["node", "--no-warnings", str(script), str(spec)],
                        capture_output=True, text=True, timeout=300)
@@ -86,10 +88,10 @@ def run_jco(wasm, args, env, preopen, work):
             "pages_after": None}
 
 
-def run_words(wasmtime, engine, path, calls, words):
-    """Calls the wit-bindgen component's `shout` `calls` times with a string
-    of `words` words; returns its `usage` (pages, generation, bytes in use)
-    before and after, and the last result."""
+def run_words(wasmtime, engine, path, calls, text):
+    """Calls the wit-bindgen component's `shout` `calls` times with `text`;
+    returns its `usage` (pages, generation, bytes in use) before and after,
+    and the last result."""
     from wasmtime import component as cm
 
     linker = cm.Linker(engine)
@@ -106,11 +108,10 @@ def run_words(wasmtime, engine, path, calls, words):
         return result
 
     before = call(usage)
-    text = " ".join(f"word{i}" for i in range(words))
     out = None
     for _ in range(calls):
         out = call(shout, text)
-    return before, call(usage), out, len(text.encode())
+    return tuple(before), tuple(call(usage)), out
 
 
 def check(r, want, env, grows):
@@ -183,22 +184,33 @@ def main():
 
     # The WIT exports: a 189 KB string in, 20 000 strings out, 50 times.
     calls, words = 50, 20_000
-    problems = []
-    try:
-        before, after, out, sent = run_words(wasmtime, engine, opts.words, calls, words)
-    except wasmtime.WasmtimeError as e:
-        before, after, out, sent = (0, 0, 0), (0, 0, 0), None, 0
-        problems.append(f"trapped: {str(e)[-800:]}")
-    if out is None or len(out) != words or out[0] != "WORD0" or out[-1] != f"WORD{words - 1}":
-        problems.append(f"shout returned {len(out or [])} words, first {(out or [None])[0]!r}")
-    if before != after:
-        problems.append(f"usage (pages, generation, in use) before {before}, after {after}: "
-                        "memory grew or the calls left blocks behind")
-    if before[1] != 0:
-        problems.append(f"generation {before[1]}")
-    checks.case("wasmtime wasip2-words (wit-bindgen exports)", problems,
-                f"{calls} calls of {sent} bytes in, {words} strings out; pages {before[0]} -> "
-                f"{after[0]}, generation {after[1]}, in use {before[2]} -> {after[2]} B")
+    text = " ".join(f"word{i}" for i in range(words))
+    for host in ["wasmtime", "jco"]:
+        problems = []
+        before, after, out = (0, 0, 0), (0, 0, 0), None
+        if host == "wasmtime":
+            try:
+                before, after, out = run_words(wasmtime, engine, opts.words, calls, text)
+            except wasmtime.WasmtimeError as e:
+                problems.append(f"trapped: {str(e)[-800:]}")
+        else:
+            r = run_jco(opts.words, [], {}, data, opts.work, {"text": text, "calls": calls})
+            if r["exit_code"] != 0:
+                problems.append(f"exit code {r['exit_code']}: {r['stderr'][-800:]}")
+            else:
+                got = json.loads(r["stdout"].strip().splitlines()[-1])
+                before, after, out = tuple(got["before"]), tuple(got["after"]), got["out"]
+        if out is None or len(out) != words or out[0] != "WORD0" or out[-1] != f"WORD{words - 1}":
+            problems.append(f"shout returned {len(out or [])} words, first {(out or [None])[0]!r}")
+        if before != after:
+            problems.append(f"usage (pages, generation, in use) before {before}, after {after}: "
+                            "memory grew or the calls left blocks behind")
+        if before[1] != 0:
+            problems.append(f"generation {before[1]}")
+        checks.case(f"{host} wasip2-words (wit-bindgen exports)", problems,
+                    f"{calls} calls of {len(text.encode())} bytes in, {words} strings out; pages "
+                    f"{before[0]} -> {after[0]}, generation {after[1]}, in use {before[2]} -> "
+                    f"{after[2]} B")
 
     print(f"time: {time.monotonic() - started:.1f} s")
     print(f"{checks.passed} passed, {checks.failed} failed")

@@ -2,7 +2,7 @@
 //! with `c-malloc` and without (the control), checked with `nogrow check` and
 //! run in wasmtime's component API (Python package) and in Node through jco;
 //! and `examples/wasip2-words`, a component exporting a WIT world
-//! (wit-bindgen), called from wasmtime. Driven by
+//! (wit-bindgen), called from both hosts. Driven by
 //! `tests/wasip2/wasip2_guests.py`.
 
 use std::{path::PathBuf, process::Command};

@@ -8,7 +8,7 @@
 //! after the host has read it. `usage` reports the memory size, nogrow's
 //! generation and the bytes in use, so the host can check that calls leave
 //! nothing behind and memory never grows. `tests/wasip2/wasip2_guests.py`
-//! runs it in wasmtime.
+//! calls it from wasmtime and from jco.
 
 nogrow::install!(arena: 4 << 20, policy: Fail);
 
