@@ -28,8 +28,8 @@
 //! allocates every string and list the host lowers into the guest, and
 //! wasi-libc frees the ones its own imports received with C `free`; a
 //! wit-bindgen export frees its arguments with Rust's `dealloc`. So in those
-//! builds ([`RUST_BLOCKS_HAVE_HEADERS`]: `c-malloc` on `target_os = "wasi"`,
-//! `target_env = "p2"`) the global allocator's blocks carry the same header
+//! builds ([`RUST_BLOCKS_HAVE_HEADERS`]: `c-malloc` on `target_os = "wasi"`
+//! other than `target_env = "p1"`) the global allocator's blocks carry the same header
 //! as C blocks: [`rust_alloc`], [`rust_dealloc`] and [`rust_realloc`] are what
 //! `GlobalAlloc` runs, and a block may be allocated by one family and freed
 //! or resized by the other. A block's header lies outside the bytes of every
@@ -57,14 +57,16 @@ pub const MALLOC_ALIGN: usize = 16;
 
 /// Whether the global allocator's own blocks ([`GlobalAlloc`](core::alloc::GlobalAlloc) on a
 /// [`Nogrow`]) carry the C header, so that Rust and C blocks are one kind:
-/// true with the `c-malloc` feature on `wasm32-wasip2` (`target_os = "wasi"`,
-/// `target_env = "p2"`), where the canonical ABI makes blocks cross between
-/// the families. The price is [`HEADER_SPACE`] bytes per Rust block, and
-/// blocks aligned to at least [`MALLOC_ALIGN`].
+/// true with the `c-malloc` feature on WASI's component targets
+/// (`wasm32-wasip2`: `target_os = "wasi"` and a `target_env` other than
+/// `p1`, the targets whose std defines `cabi_realloc`), where the canonical
+/// ABI makes blocks cross between the families. The price is
+/// [`HEADER_SPACE`] bytes per Rust block, and blocks aligned to at least
+/// [`MALLOC_ALIGN`].
 pub const RUST_BLOCKS_HAVE_HEADERS: bool = cfg!(all(
     feature = "c-malloc",
     target_os = "wasi",
-    target_env = "p2"
+    not(target_env = "p1")
 ));
 
 /// What sits below every C block's pointer.
