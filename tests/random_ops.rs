@@ -91,21 +91,41 @@ fn run_host_binned<P: Policy, B: Binning>(
     } else {
         Region::new
     };
-    let arena = region(setup.arena);
-    let memory = region(setup.max_pages * PAGE_SIZE);
-    // SAFETY: `memory` is a fresh region of `max_pages` pages that outlives
-    // the allocator below (declared after it, dropped first) and nothing else uses.
-    let mut mem = unsafe { SliceMemory::new(memory.ptr(), setup.initial_pages, setup.max_pages) };
+    // A memory that spans the address space ends it, so the static arena must
+    // lie below it, as in a real memory (and not wherever the host's
+    // allocator puts a second region): one region, the arena first, the
+    // memory's pages from the next page boundary.
+    let arena_span = setup.arena.next_multiple_of(PAGE_SIZE);
+    let memory_len = setup.max_pages * PAGE_SIZE;
+    let (regions, arena_at, memory_at) = if setup.spans_address_space {
+        (
+            vec![region(arena_span + memory_len)],
+            (0, 0),
+            (0, arena_span),
+        )
+    } else {
+        (
+            vec![region(setup.arena), region(memory_len)],
+            (0, 0),
+            (1, 0),
+        )
+    };
+    let arena_ptr = regions[arena_at.0].ptr().wrapping_add(arena_at.1);
+    let memory_ptr = regions[memory_at.0].ptr().wrapping_add(memory_at.1);
+    // SAFETY: `memory_ptr..+max_pages` pages lie in a fresh region that
+    // outlives the allocator below (declared after it, dropped first), apart
+    // from the arena's bytes, and nothing else uses them.
+    let mut mem = unsafe { SliceMemory::new(memory_ptr, setup.initial_pages, setup.max_pages) };
     if let Some(n) = setup.refuse_after {
         mem.refuse_after(n);
     }
     if setup.spans_address_space {
         mem = mem.spanning_the_address_space();
     }
-    // SAFETY: `arena` is a fresh region, used only by this allocator, which is
-    // dropped before it.
+    // SAFETY: `arena_ptr..+setup.arena` lies in a fresh region, apart from
+    // the memory's pages, used only by this allocator, which is dropped first.
     let alloc = Nogrow::<P, SliceMemory, B>::with_binning(
-        unsafe { Arena::from_raw(arena.ptr(), arena.len()) },
+        unsafe { Arena::from_raw(arena_ptr, setup.arena) },
         policy,
         mem,
         state,
@@ -137,8 +157,8 @@ fn run_host_binned<P: Policy, B: Binning>(
         max_size: setup.max_size,
         huge_per_mille: setup.huge_per_mille,
         live_budget: setup.live_budget,
-        arena: (arena.ptr(), arena.len()),
-        mem_base: memory.ptr(),
+        arena: (arena_ptr, setup.arena),
+        mem_base: memory_ptr,
         fixed_pages: fixed,
         grow_guaranteed_below,
         memory_pages: None,
@@ -148,7 +168,7 @@ fn run_host_binned<P: Policy, B: Binning>(
         one_heap: setup.one_heap,
         space_end: setup
             .spans_address_space
-            .then(|| (memory.ptr().addr() + setup.max_pages * PAGE_SIZE) as u64),
+            .then(|| (memory_ptr.addr() + memory_len) as u64),
     };
     let run =
         common::run(&alloc, &cfg, &mut Rng(seed)).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
