@@ -179,6 +179,19 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
             arena.size >= min_arena_bytes::<B>(),
             "nogrow: the arena is smaller than talc's minimum first heap (nogrow::MIN_ARENA_BYTES, or nogrow::binning::min_arena_bytes of a custom binning); raise it"
         );
+        // On a WASI component target blocks cross between the global
+        // allocator and C's `malloc` whatever the program does (see
+        // `c_alloc`, "One heap"): without nogrow serving both, each would free
+        // the other's blocks.
+        if cfg!(all(
+            target_os = "wasi",
+            not(target_env = "p1"),
+            not(feature = "c-malloc")
+        )) {
+            panic!(
+                "nogrow: on wasm32-wasip2 (a WASI component target) nogrow needs its `c-malloc` feature: the canonical ABI's cabi_realloc allocates what the host passes in through one allocator and wasi-libc frees it with free, so Rust's allocator and wasi-libc's malloc must be one heap. Add `features = [\"c-malloc\"]` to the nogrow dependency"
+            );
+        }
         // SAFETY: `Arena`'s constructors required the region to be the heap's
         // alone for the program's lifetime.
         let heap = unsafe {

@@ -195,12 +195,14 @@ pub const GUESTS: &[Guest] = &[
         kind: Kind::Bin("wasi-json"),
         ..Guest::CDYLIB
     },
-    // ... and its control: wasi-libc's own malloc grows memory.
+    // ... and its control, without nogrow (which needs `c-malloc` there):
+    // std's allocator and wasi-libc's malloc, which grow memory.
     Guest {
         name: "wasip2/json-libc-malloc",
         package: "guest-wasi-json",
         target: WASIP2,
         kind: Kind::Bin("wasi-json"),
+        features: "without-nogrow",
         default_features: false,
         ..Guest::CDYLIB
     },

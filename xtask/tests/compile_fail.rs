@@ -166,3 +166,26 @@ fn linker_heap_on_wasi_needs_nogrow_to_be_the_c_allocator() {
     );
     assert!(ok, "{stderr}");
 }
+
+#[test]
+fn a_wasi_component_target_needs_nogrow_to_be_the_c_allocator() {
+    let body = "nogrow::install!(arena: 1 << 16, policy: Fail);";
+    let (ok, stderr) = check_for("wasip2_without_c_malloc", body, Some("wasm32-wasip2"), "");
+    assert!(
+        !ok,
+        "nogrow compiled on wasm32-wasip2 next to wasi-libc's malloc"
+    );
+    let message = "on wasm32-wasip2 (a WASI component target) nogrow needs its `c-malloc` feature";
+    assert!(
+        stderr.contains(message),
+        "expected {message:?} in:\n{stderr}"
+    );
+    // The control: with nogrow as the C allocator it is allowed.
+    let (ok, stderr) = check_for(
+        "wasip2_c_malloc",
+        body,
+        Some("wasm32-wasip2"),
+        "\"c-malloc\"",
+    );
+    assert!(ok, "{stderr}");
+}

@@ -13,9 +13,12 @@
 //! With the `c-malloc` feature (the default) nogrow also serves wasi-libc's
 //! `malloc`, so the environment, the preopen table, `opendir` and `strdup`
 //! allocate from the arena and memory never grows. Built with
-//! `--no-default-features` it is the control: wasi-libc's own allocator
-//! grows memory (its copy of a large environment, made when the program
-//! first reads the environment, is enough).
+//! `--no-default-features` it is the `wasm32-wasip1` control: wasi-libc's own
+//! allocator grows memory (its copy of a large environment, made when the
+//! program first reads the environment, is enough). On `wasm32-wasip2`, where
+//! nogrow requires `c-malloc`, the control is built with `without-nogrow`:
+//! std's allocator and wasi-libc's, no nogrow (`nogrow=0` in the summary,
+//! nogrow's counters printed as 0).
 //! On `wasm32-wasip2` the canonical ABI's `cabi_realloc` allocates what the
 //! host passes in (the arguments, the environment, the preopens, directory
 //! entries) through the global allocator, and wasi-libc frees some of it with
@@ -27,7 +30,17 @@ use std::process::ExitCode;
 
 use serde_json::Value;
 
+#[cfg(not(feature = "without-nogrow"))]
 nogrow::install!(arena: 32 << 20, policy: Fail);
+
+/// nogrow's generation (after noticing growth by anyone) and counters; zeros
+/// in the build without nogrow.
+fn counters() -> (u32, nogrow::Stats) {
+    #[cfg(not(feature = "without-nogrow"))]
+    return (NOGROW.generation(), NOGROW.stats());
+    #[cfg(feature = "without-nogrow")]
+    (0, nogrow::Stats::default())
+}
 
 /// Counts of the JSON values, by kind.
 #[derive(Default)]
@@ -76,7 +89,7 @@ fn c_round_trip() -> Option<u32> {
         fn free(p: *mut c_void);
     }
     let text = CString::new("nogrow serves wasi-libc").ok()?;
-    let before = NOGROW.stats().allocs;
+    let before = counters().1.allocs;
     // SAFETY: `text` is a valid NUL-terminated string; `strdup` returns a
     // fresh copy (or null), which is read only while alive and freed once.
     let same = unsafe {
@@ -88,7 +101,7 @@ fn c_round_trip() -> Option<u32> {
         free(copy.cast());
         same
     };
-    same.then(|| NOGROW.stats().allocs - before)
+    same.then(|| counters().1.allocs - before)
 }
 
 #[cfg(not(target_os = "wasi"))]
@@ -142,13 +155,12 @@ fn main() -> ExitCode {
     };
     // The generation after noticing growth by anyone (wasi-libc's own
     // allocator, in the control), then the counters.
-    let generation = NOGROW.generation();
-    let s = NOGROW.stats();
+    let (generation, s) = counters();
     println!(
         "wasi-json args={} env={env} env_bytes={env_bytes} dir_entries={dir_entries} \
          json_in={} json_out={} out_fnv={} objects={} arrays={} strings={} numbers={} \
-         keys={} c_allocs={c_allocs} generation={generation} allocs={} in_use={} peak={} \
-         failures={} growths={} pages_at_main={pages_at_main} pages={}",
+         keys={} c_allocs={c_allocs} nogrow={} generation={generation} allocs={} in_use={} \
+         peak={} failures={} growths={} pages_at_main={pages_at_main} pages={}",
         args.len(),
         input.len(),
         output.len(),
@@ -158,6 +170,7 @@ fn main() -> ExitCode {
         shape.strings,
         shape.numbers,
         shape.keys,
+        u8::from(cfg!(not(feature = "without-nogrow"))),
         s.allocs,
         s.in_use,
         s.peak_in_use,
