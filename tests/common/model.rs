@@ -295,19 +295,31 @@ impl<P: Policy, M: Memory, B: Binning> Model<'_, P, M, B> {
             if zeroed {
                 verify_zeroed(self.op, ptr, size)?;
             }
-            let tag = self.next_tag;
-            self.next_tag = self.next_tag.wrapping_add(0x9E37_79B9);
-            let b = Block {
-                ptr,
-                size,
-                align,
-                tag,
-                c: false,
-            };
-            stamp(&b);
-            let at = self.admit(b)?;
-            self.check_neighbours(at)
+            self.add_block(ptr, size, align, false)
         })())
+    }
+
+    /// Stamps a block the allocator just handed out with a fresh tag, checks
+    /// it and its neighbours, and adds it to the model.
+    fn add_block(
+        &mut self,
+        ptr: *mut u8,
+        size: usize,
+        align: usize,
+        c: bool,
+    ) -> Result<(), Violation> {
+        let tag = self.next_tag;
+        self.next_tag = self.next_tag.wrapping_add(0x9E37_79B9);
+        let b = Block {
+            ptr,
+            size,
+            align,
+            tag,
+            c,
+        };
+        stamp(&b);
+        let at = self.admit(b)?;
+        self.check_neighbours(at)
     }
 
     /// A Rust block on one heap (`c_alloc::rust_alloc`): it carries the C
@@ -324,18 +336,7 @@ impl<P: Policy, M: Memory, B: Binning> Model<'_, P, M, B> {
         if zeroed {
             verify_zeroed(self.op, ptr, size)?;
         }
-        let tag = self.next_tag;
-        self.next_tag = self.next_tag.wrapping_add(0x9E37_79B9);
-        let b = Block {
-            ptr,
-            size,
-            align: align.max(c_alloc::MALLOC_ALIGN),
-            tag,
-            c: true,
-        };
-        stamp(&b);
-        let at = self.admit(b)?;
-        self.check_neighbours(at)
+        self.add_block(ptr, size, align.max(c_alloc::MALLOC_ALIGN), true)
     }
 
     /// A block from the C allocation family: `how` picks `malloc`, `calloc`,
@@ -380,18 +381,7 @@ impl<P: Policy, M: Memory, B: Binning> Model<'_, P, M, B> {
             usable == Ok(size),
             "malloc_usable_size of a {size}-byte block is {usable:?}"
         );
-        let tag = self.next_tag;
-        self.next_tag = self.next_tag.wrapping_add(0x9E37_79B9);
-        let b = Block {
-            ptr,
-            size,
-            align: align.max(c_alloc::MALLOC_ALIGN),
-            tag,
-            c: true,
-        };
-        stamp(&b);
-        let at = self.admit(b)?;
-        self.check_neighbours(at)
+        self.add_block(ptr, size, align.max(c_alloc::MALLOC_ALIGN), true)
     }
 
     fn do_free(&mut self, c: &mut impl Choices) -> Option<Result<(), Violation>> {

@@ -126,10 +126,9 @@ def parse_summary(text):
     return {k: int(v) if v.isdigit() else v for k, v in (w.split("=", 1) for w in words[1:])}
 
 
-def run_wasmtime(wasmtime, engine, module, args, env, preopen, layout):
-    """Instantiates `module`, runs `_start`, and reports what the host saw."""
-    linker = wasmtime.Linker(engine)
-    linker.define_wasi()
+def wasi_store(wasmtime, engine, args, env, preopen):
+    """A store with WASI set up: `args`, `env`, `preopen` as ".", and stdout
+    and stderr captured. Returns (store, stdout, stderr)."""
     store = wasmtime.Store(engine)
     cfg = wasmtime.WasiConfig()
     cfg.argv = args
@@ -139,6 +138,14 @@ def run_wasmtime(wasmtime, engine, module, args, env, preopen, layout):
     cfg.stdout_custom = stdout.extend
     cfg.stderr_custom = stderr.extend
     store.set_wasi(cfg)
+    return store, stdout, stderr
+
+
+def run_wasmtime(wasmtime, engine, module, args, env, preopen, layout):
+    """Instantiates `module`, runs `_start`, and reports what the host saw."""
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+    store, stdout, stderr = wasi_store(wasmtime, engine, args, env, preopen)
     instance = linker.instantiate(store, module)
     exports = instance.exports(store)
     memory = exports["memory"]

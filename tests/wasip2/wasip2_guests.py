@@ -49,15 +49,7 @@ def run_wasmtime(wasmtime, engine, component, args, env, preopen):
 
     linker = cm.Linker(engine)
     linker.add_wasip2()
-    store = wasmtime.Store(engine)
-    cfg = wasmtime.WasiConfig()
-    cfg.argv = args
-    cfg.env = list(env.items())
-    cfg.preopen_dir(str(preopen), ".")
-    stdout, stderr = bytearray(), bytearray()
-    cfg.stdout_custom = stdout.extend
-    cfg.stderr_custom = stderr.extend
-    store.set_wasi(cfg)
+    store, stdout, stderr = wasi.wasi_store(wasmtime, engine, args, env, preopen)
     instance = linker.instantiate(store, component)
     interface = instance.get_export_index(store, RUN)
     run = instance.get_func(store, instance.get_export_index(store, "run", interface))
