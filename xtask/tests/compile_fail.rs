@@ -144,48 +144,43 @@ fn a_sound_configuration_compiles() {
     assert!(ok, "{stderr}");
 }
 
-#[test]
-fn linker_heap_on_wasi_needs_nogrow_to_be_the_c_allocator() {
-    let body = "nogrow::install!(arena: 1 << 16, linker_heap, policy: Fail);";
-    let (ok, stderr) = check_for("wasi_linker_heap", body, Some("wasm32-wasip1"), "");
+/// `body` fails to build on `target` without nogrow's `c-malloc` feature,
+/// saying `message`, and builds with it (the control).
+fn needs_c_malloc(name: &str, body: &str, target: &str, message: &str) {
+    let (ok, stderr) = check_for(name, body, Some(target), "");
     assert!(
         !ok,
-        "linker_heap compiled on WASI next to wasi-libc's malloc"
+        "{name}: compiled on {target} next to wasi-libc's malloc"
     );
-    let message = "linker_heap on WASI needs nogrow's `c-malloc` feature";
     assert!(
         stderr.contains(message),
         "expected {message:?} in:\n{stderr}"
     );
-    // The control: with nogrow as the C allocator it is allowed.
     let (ok, stderr) = check_for(
-        "wasi_linker_heap_c_malloc",
+        &format!("{name}_c_malloc"),
         body,
-        Some("wasm32-wasip1"),
+        Some(target),
         "\"c-malloc\"",
     );
     assert!(ok, "{stderr}");
 }
 
 #[test]
+fn linker_heap_on_wasi_needs_nogrow_to_be_the_c_allocator() {
+    needs_c_malloc(
+        "wasi_linker_heap",
+        "nogrow::install!(arena: 1 << 16, linker_heap, policy: Fail);",
+        "wasm32-wasip1",
+        "linker_heap on WASI needs nogrow's `c-malloc` feature",
+    );
+}
+
+#[test]
 fn a_wasi_component_target_needs_nogrow_to_be_the_c_allocator() {
-    let body = "nogrow::install!(arena: 1 << 16, policy: Fail);";
-    let (ok, stderr) = check_for("wasip2_without_c_malloc", body, Some("wasm32-wasip2"), "");
-    assert!(
-        !ok,
-        "nogrow compiled on wasm32-wasip2 next to wasi-libc's malloc"
+    needs_c_malloc(
+        "wasip2",
+        "nogrow::install!(arena: 1 << 16, policy: Fail);",
+        "wasm32-wasip2",
+        "on wasm32-wasip2 (a WASI component target) nogrow needs its `c-malloc` feature",
     );
-    let message = "on wasm32-wasip2 (a WASI component target) nogrow needs its `c-malloc` feature";
-    assert!(
-        stderr.contains(message),
-        "expected {message:?} in:\n{stderr}"
-    );
-    // The control: with nogrow as the C allocator it is allowed.
-    let (ok, stderr) = check_for(
-        "wasip2_c_malloc",
-        body,
-        Some("wasm32-wasip2"),
-        "\"c-malloc\"",
-    );
-    assert!(ok, "{stderr}");
 }
