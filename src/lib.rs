@@ -10,6 +10,7 @@ mod alloc;
 pub mod binning;
 pub mod c_alloc;
 mod cache;
+pub mod component;
 pub mod expect;
 pub mod host;
 pub mod memory;
@@ -242,6 +243,52 @@ macro_rules! export_abi {
     };
 }
 
+/// Exports nogrow's state to component hosts on WASI's component targets
+/// (`wasm32-wasip2`): the WIT interface `nogrow:state/state@1.0.0`
+/// (`wit/state.wit`, generated from the state block's definition), with
+/// `read: func() -> block` (the state block as a record),
+/// `explain: func() -> option<string>` (the last failed allocation,
+/// explained) and `check-alloc: func(size: u32, align: u32) ->
+/// option<string>` (whether a block can be allocated now, and if not, why).
+/// One line after [`install!`]:
+///
+/// ```ignore
+/// nogrow::install!(arena: 4 << 20, policy: Fail);
+/// nogrow::export_component_state!(NOGROW);
+/// ```
+///
+/// wasm-component-ld adds the interface to the component's exports (the
+/// macro embeds its world in a `component-type:` custom section, as
+/// wit-bindgen does for a world). On other targets it expands to nothing.
+/// See [`component`].
+#[macro_export]
+macro_rules! export_component_state {
+    ($alloc:path) => {
+        #[cfg(all(target_family = "wasm", target_os = "wasi", not(target_env = "p1")))]
+        const _: () = {
+            // No `#[used]`: on wasm, rustc emits a `link_section` static as a
+            // custom section by itself.
+            #[unsafe(link_section = concat!("component-type:", $crate::__state_interface!()))]
+            static WORLD: [u8; $crate::component::COMPONENT_TYPE.len()] =
+                $crate::component::COMPONENT_TYPE;
+            static EXPLAIN: $crate::component::ExplainReturn =
+                $crate::component::ExplainReturn::new();
+            #[unsafe(export_name = concat!($crate::__state_interface!(), "#read"))]
+            extern "C" fn read() -> *const $crate::State {
+                $alloc.state()
+            }
+            #[unsafe(export_name = concat!($crate::__state_interface!(), "#explain"))]
+            extern "C" fn explain() -> *const u8 {
+                EXPLAIN.explain($alloc.state())
+            }
+            #[unsafe(export_name = concat!($crate::__state_interface!(), "#check-alloc"))]
+            extern "C" fn check_alloc(size: u32, align: u32) -> *const u8 {
+                EXPLAIN.check_alloc(&$alloc, $alloc.state(), size, align)
+            }
+        };
+    };
+}
+
 /// The sizing tool's symbol over `$alloc` (feature `sizing`, wasm targets):
 /// `nogrow_high_water() -> u32`, [`Nogrow::high_water`].
 #[cfg(feature = "sizing")]
@@ -327,6 +374,33 @@ macro_rules! __c_alloc_symbols {
                 // SAFETY: as `free`.
                 unsafe { $crate::c_alloc::malloc_usable_size(&$alloc, ptr) }
                     .unwrap_or_else(|e| e.abort())
+            }
+        };
+        // On WASI's component targets, the canonical ABI's allocation
+        // function (std's and wasi-libc's are weak): the same allocation,
+        // and a trap named for the failure (see `nogrow::component`).
+        #[cfg(all(target_family = "wasm", target_os = "wasi", not(target_env = "p1")))]
+        const _: () = {
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn cabi_realloc(
+                old_ptr: *mut u8,
+                old_len: usize,
+                align: usize,
+                new_len: usize,
+            ) -> *mut u8 {
+                // SAFETY: the canonical ABI calls this with a power-of-two
+                // alignment and sizes that fit memory, and resizes only a
+                // block this function returned, with its length and alignment.
+                unsafe {
+                    $crate::component::cabi_realloc(
+                        &$alloc,
+                        $alloc.state(),
+                        old_ptr,
+                        old_len,
+                        align,
+                        new_len,
+                    )
+                }
             }
         };
     };

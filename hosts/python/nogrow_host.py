@@ -40,6 +40,7 @@ class Layout:
         self.reserve_status = data["reserve_status"]
         self.reserve_errors = {int(code): text for code, text in data["reserve_errors"].items()}
         self.explanation = data["explanation"]
+        self.component = data["component"]
 
     def decode(self, block):
         """Every field of a block (bytes from the block's address), as ints."""

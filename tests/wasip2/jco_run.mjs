@@ -3,13 +3,19 @@
 // environment and preopened directory of a spec file, and calls
 // `wasi:cli/run#run`: prints the guest's stdout, exits with its status. With
 // "shout" in the spec (examples/wasip2-words), calls that export instead and
-// prints one JSON line: `usage` before and after, and the last result.
+// prints one JSON line: `usage` before and after, and the last result. With
+// "oom" ({ "bytes": n }), asks nogrow's `check-alloc` whether a string of n
+// bytes fits, then passes one in, and prints one JSON line: the state block
+// before and after `check-alloc`, the answers of `check-alloc` and `explain`,
+// the error the call ended with, and what a call of `explain` after it
+// threw or returned.
 //
 //     node tests/wasip2/jco_run.mjs SPEC.json
 //
 // SPEC: { "wasm": path, "out": directory for the transpiled module,
 //         "args": [...], "env": {...}, "preopen": host directory (as "."),
-//         "shout": { "text": string, "calls": n } (optional) }
+//         "shout": { "text": string, "calls": n } (optional),
+//         "oom": { "bytes": n, "interface": nogrow's WIT interface } (optional) }
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { transpile, writeFiles } from '@bytecodealliance/jco-transpile';
@@ -39,7 +45,31 @@ _setArgs(spec.args);
 _setEnv(spec.env);
 _setPreopens({ '.': spec.preopen });
 const guest = await import(pathToFileURL(`${spec.out}/guest.js`).href);
-if (spec.shout) {
+/** The message of what `f` threw, or null if it returned. */
+function thrown(f) {
+  try {
+    f();
+    return null;
+  } catch (e) {
+    return `${e?.message ?? e}\n${e?.stack ?? ''}`;
+  }
+}
+
+if (spec.oom) {
+  const state = guest[spec.oom.interface];
+  const before = state.read();
+  const refused = state.checkAlloc(spec.oom.bytes, 1) ?? null;
+  const recorded = state.read();
+  const fits = state.checkAlloc(1000, 1) ?? null;
+  const explained = state.explain() ?? null;
+  const trap = thrown(() => guest.shout('x'.repeat(spec.oom.bytes)));
+  let explainedAfter = null;
+  const after = thrown(() => {
+    explainedAfter = state.explain() ?? null;
+  });
+  const out = { before, refused, recorded, fits, explained, trap, after, explainedAfter };
+  console.log(JSON.stringify(out));
+} else if (spec.shout) {
   const before = guest.usage();
   let out = null;
   for (let i = 0; i < spec.shout.calls; i++) out = guest.shout(spec.shout.text);

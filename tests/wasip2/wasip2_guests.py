@@ -16,12 +16,17 @@ nogrow's counters, and the host checks them and the JSON summary.
 `examples/wasip2-words` exports a WIT world (wit-bindgen): wasmtime calls its
 `shout` with a large string and reads back a list of strings, many times,
 and its `usage` before and after must be the same (no growth, no block left
-behind by the canonical ABI's allocations and frees).
+behind by the canonical ABI's allocations and frees). It also exports
+nogrow's interface `nogrow:state/state` (`nogrow::export_component_state!`):
+each host reads the state block through it, asks `check-alloc` about a
+string larger than the arena (the answer must be the explanation this host
+renders from the block, in nogrow's words), then passes that string in: the
+component must trap in nogrow's named `cabi_realloc` failure.
 
     cargo xtask test-wasip2          # builds the guests, installs the packages, runs this
     python3 tests/wasip2/wasip2_guests.py --guests target/guests/wasip2 --packages target/py \\
         --words target/wasip2-words/wasm32-wasip2/release/guest_wasip2_words.wasm \\
-        --work target/wasip2
+        --layout target/guests/nogrow-state.json --work target/wasip2
 
 `jco_run.mjs` finds jco's packages in tests/wasip2/node_modules (`cargo xtask`
 installs them from tests/wasip2/package-lock.json).
@@ -39,6 +44,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "wasi"))
 import wasi_guests as wasi  # noqa: E402 (the WASI host test's helpers)
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "hosts" / "python"))
+from nogrow_host import Layout  # noqa: E402 (the layout and explanation's words)
 
 RUN = "wasi:cli/run@0.2.0"
 
@@ -65,15 +72,16 @@ def run_wasmtime(wasmtime, engine, component, args, env, preopen):
             "stderr": stderr.decode(errors="replace"), "pages_after": None}
 
 
-def run_jco(wasm, args, env, preopen, work, shout=None):
+def run_jco(wasm, args, env, preopen, work, shout=None, oom=None):
     """Runs the component in `jco_run.mjs`, in its own Node process (with
-    `shout`, {"text", "calls"}: calls that export instead of running it)."""
+    `shout`, {"text", "calls"}: calls that export instead of running it; with
+    `oom`, {"bytes", "interface"}: the out-of-memory run)."""
     name = Path(wasm).stem
     spec = work / f"jco-{name}.json"
     spec.write_text(json.dumps({"wasm": str(Path(wasm).resolve()),
                                 "out": str((work / f"jco-{name}").resolve()),
                                 "args": args, "env": env, "preopen": str(preopen.resolve()),
-                                "shout": shout}))
+                                "shout": shout, "oom": oom}))
     script = Path(__file__).with_name("jco_run.mjs")
     p = subprocess.run(["node", "--no-warnings", str(script), str(spec)],
                        capture_output=True, text=True, timeout=300)
@@ -105,6 +113,84 @@ def run_words(wasmtime, engine, path, calls, text):
     for _ in range(calls):
         out = call(shout, text)
     return tuple(before), tuple(call(usage)), out
+
+
+def snake(name):
+    """`heap-bytes` (wasmtime's record keys), `heapBytes` (jco's) → `heap_bytes`."""
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).replace("-", "_")
+
+
+def block(record):
+    """The state block a host lifted (a wasmtime Record or a jco object), as
+    the layout's field names → values."""
+    items = vars(record).items() if not isinstance(record, dict) else record.items()
+    return {snake(k): v for k, v in items}
+
+
+def run_words_oom(wasmtime, engine, path, interface, nbytes):
+    """In wasmtime: reads the state block, asks `check-alloc` about `nbytes`,
+    then passes a string of `nbytes` into `shout`; what each step gave."""
+    from wasmtime import component as cm
+
+    linker = cm.Linker(engine)
+    linker.add_wasip2()
+    store = wasmtime.Store(engine)
+    store.set_wasi(wasmtime.WasiConfig())
+    instance = linker.instantiate(store, cm.Component.from_file(engine, str(path)))
+    index = instance.get_export_index(store, interface)
+
+    def call(name, *args):
+        f = instance.get_func(store, instance.get_export_index(store, name, index))
+        result = f(store, *args)
+        f.post_return(store)
+        return result
+
+    def thrown(f):
+        try:
+            f()
+            return None
+        except wasmtime.WasmtimeError as e:
+            return str(e)
+
+    out = {"before": block(call("read")), "refused": call("check-alloc", nbytes, 1),
+           "recorded": block(call("read")), "fits": call("check-alloc", 1000, 1),
+           "explained": call("explain"), "explainedAfter": None}
+    out["trap"] = thrown(lambda: instance.get_func(store, "shout")(store, "x" * nbytes))
+    out["after"] = thrown(lambda: out.update(explainedAfter=call("explain")))
+    return out
+
+
+def check_oom(r, layout, nbytes):
+    """Problems with one host's out-of-memory run (`run_words_oom`, or
+    `jco_run.mjs`'s "oom" line), and a note of what it saw."""
+    problems = []
+    before, recorded = block(r["before"]), block(r["recorded"])
+    if set(before) != set(layout.offsets):
+        problems.append(f"the record's fields {sorted(before)} are not the block's {sorted(layout.offsets)}")
+        return problems, ""
+    if before["abi_version"] != layout.abi_version or layout.policy_name(before["policy"]) != "fail":
+        problems.append(f"read: ABI version {before['abi_version']}, policy {before['policy']}")
+    if before["failures"] != 0 or recorded["failures"] != 1:
+        problems.append(f"failures {before['failures']} before check-alloc, {recorded['failures']} after")
+    want = layout.explain(recorded)
+    if r["refused"] != want:
+        problems.append(f"check-alloc({nbytes}) answered {r['refused']!r}; the block explains {want!r}")
+    if not recorded["last_fail_size"] >= nbytes:
+        problems.append(f"recorded request {recorded['last_fail_size']} B < {nbytes} B")
+    if r["fits"] is not None:
+        problems.append(f"check-alloc(1000) answered {r['fits']!r}")
+    if r["explained"] != want:
+        problems.append(f"explain answered {r['explained']!r}")
+    trap = r["trap"] or ""
+    if layout.component["cabi_realloc_trap"] not in trap or "cabi_realloc" not in trap:
+        problems.append(f"passing {nbytes} B in did not trap in nogrow's cabi_realloc: {trap[-600:]!r}")
+    if r["after"] is None and r["explainedAfter"] != want:
+        problems.append(f"explain after the trap answered {r['explainedAfter']!r}")
+    later = ("later calls refused: " + r["after"].splitlines()[-1]) if r["after"] else \
+        "explain after the trap: the same explanation"
+    return problems, (f"{nbytes} B into a {before['heap_bytes'] or recorded['last_fail_heap_bytes']} B "
+                      f"heap; check-alloc: {want}; trapped in {layout.component['cabi_realloc_trap']}"
+                      f"; {later}")
 
 
 def check(r, want, env, grows):
@@ -144,8 +230,11 @@ def main():
     ap.add_argument("--packages", required=True, type=Path)
     ap.add_argument("--words", required=True, type=Path,
                     help="the wit-bindgen component (examples/wasip2-words)")
+    ap.add_argument("--layout", required=True, type=Path,
+                    help="target/guests/nogrow-state.json, as `cargo xtask` writes it")
     ap.add_argument("--work", required=True, type=Path)
     opts = ap.parse_args()
+    layout = Layout(opts.layout)
     sys.path.insert(0, str(opts.packages.resolve()))
     import wasmtime  # noqa: E402 (from the project-local package directory)
     from wasmtime import component as cm  # noqa: E402
@@ -204,6 +293,23 @@ def main():
                     f"{calls} calls of {len(text.encode())} bytes in, {words} strings out; pages "
                     f"{before[0]} -> {after[0]}, generation {after[1]}, in use {before[2]} -> "
                     f"{after[2]} B")
+
+    # Out of memory through the canonical ABI: a string larger than the arena.
+    nbytes = 6_000_000
+    interface = layout.component["interface"]
+    for host in ["wasmtime", "jco"]:
+        if host == "wasmtime":
+            r = run_words_oom(wasmtime, engine, opts.words, interface, nbytes)
+            problems, seen = check_oom(r, layout, nbytes)
+        else:
+            p = run_jco(opts.words, [], {}, data, opts.work,
+                        oom={"bytes": nbytes, "interface": interface})
+            if p["exit_code"] != 0:
+                problems, seen = [f"exit code {p['exit_code']}: {p['stderr'][-800:]}"], ""
+            else:
+                problems, seen = check_oom(json.loads(p["stdout"].strip().splitlines()[-1]),
+                                           layout, nbytes)
+        checks.case(f"{host} wasip2-words out of memory through the canonical ABI", problems, seen)
 
     print(f"time: {time.monotonic() - started:.1f} s")
     print(f"{checks.passed} passed, {checks.failed} failed")

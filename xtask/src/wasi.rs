@@ -44,7 +44,9 @@ pub fn test() -> Result {
 /// other languages decode the block with the layout the guest was built with;
 /// and the reserve status values, reserve error messages and the
 /// out-of-memory explanation's templates (`nogrow::host`), so they explain
-/// failures in the crate's words.
+/// failures in the crate's words; and, for component hosts, the WIT
+/// interface's name and the function a failed `cabi_realloc` traps in
+/// (`nogrow::component`).
 pub fn write_layout() -> Result<PathBuf> {
     let fields: Vec<String> = state::FIELDS
         .iter()
@@ -101,7 +103,7 @@ fn host_json() -> String {
         .collect();
     let placeholders: Vec<String> = host::PLACEHOLDERS.iter().map(|p| json_string(p)).collect();
     format!(
-        "  \"reserve_status\": {{ \"none\": {}, \"reserved\": {} }},\n  \"reserve_errors\": {{ {} }},\n  \"explanation\": {{\n    \"head\": {},\n    \"separator\": {},\n    \"advice\": {{ {} }},\n    \"no_limit\": {},\n    \"placeholders\": [{}]\n  }}\n",
+        "  \"reserve_status\": {{ \"none\": {}, \"reserved\": {} }},\n  \"reserve_errors\": {{ {} }},\n  \"explanation\": {{\n    \"head\": {},\n    \"separator\": {},\n    \"advice\": {{ {} }},\n    \"no_limit\": {},\n    \"placeholders\": [{}]\n  }},\n  \"component\": {{ \"interface\": {}, \"cabi_realloc_trap\": {} }}\n",
         host::RESERVE_STATUS_NONE,
         host::RESERVE_STATUS_RESERVED,
         errors.join(", "),
@@ -110,5 +112,7 @@ fn host_json() -> String {
         advice.join(", "),
         json_string(host::NO_LIMIT),
         placeholders.join(", "),
+        json_string(nogrow::component::INTERFACE),
+        json_string(nogrow::component::CABI_REALLOC_TRAP),
     )
 }

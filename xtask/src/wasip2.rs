@@ -55,6 +55,8 @@ pub fn test() -> Result {
         .arg(tools::python_packages_dir())
         .arg("--words")
         .arg(&words)
+        .arg("--layout")
+        .arg(crate::wasi::write_layout()?)
         .arg("--work")
         .arg(root().join("target/wasip2")))
 }

@@ -7,10 +7,15 @@
 //! the returned list of strings is freed by the generated `cabi_post_shout`
 //! after the host has read it. `usage` reports the memory size, nogrow's
 //! generation and the bytes in use, so the host can check that calls leave
-//! nothing behind and memory never grows. `tests/wasip2/wasip2_guests.py`
+//! nothing behind and memory never grows. The one line after `install!`
+//! exports nogrow's WIT interface `nogrow:state/state` too: the host reads
+//! the state block, and asks whether a value fits before it passes one in. `tests/wasip2/wasip2_guests.py`
 //! calls it from wasmtime and from jco.
 
 nogrow::install!(arena: 4 << 20, policy: Fail);
+// The WIT interface `nogrow:state/state`: the host reads the state block and
+// the explanation of a failed allocation through the canonical ABI.
+nogrow::export_component_state!(NOGROW);
 
 wit_bindgen::generate!({ world: "words", path: "wit" });
 
