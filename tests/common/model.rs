@@ -322,11 +322,25 @@ impl<P: Policy, M: Memory, B: Binning> Model<'_, P, M, B> {
         self.check_neighbours(at)
     }
 
-    /// A Rust block on one heap (`c_alloc::rust_alloc`): it carries the C
-    /// header, so it is a C block for the model.
+    /// A Rust block on one heap: it carries the C header, so it is a C
+    /// block for the model. Made by the global allocator's interface where
+    /// that is one heap (`c_alloc::RUST_BLOCKS_HAVE_HEADERS`: the real
+    /// `wasm32-wasip2` build), else by `c_alloc::rust_alloc`, what that
+    /// interface runs there.
     fn do_one_heap_alloc(&mut self, layout: Layout, zeroed: bool) -> Result<(), Violation> {
         let (size, align) = (layout.size(), layout.align());
-        let ptr = c_alloc::rust_alloc(self.alloc, layout, zeroed);
+        let ptr = if c_alloc::RUST_BLOCKS_HAVE_HEADERS {
+            // SAFETY: `size >= 1`.
+            unsafe {
+                if zeroed {
+                    self.alloc.alloc_zeroed(layout)
+                } else {
+                    self.alloc.alloc(layout)
+                }
+            }
+        } else {
+            c_alloc::rust_alloc(self.alloc, layout, zeroed)
+        };
         if ptr.is_null() {
             self.report.failures += 1;
             let (under_size, under_align) = c_layout(size, align);
@@ -410,7 +424,18 @@ impl<P: Policy, M: Memory, B: Binning> Model<'_, P, M, B> {
         };
         Some((|| {
             verify(self.op, &old, false, usize::MAX)?;
-            let ptr = if old.c && rust {
+            let ptr = if old.c && rust && c_alloc::RUST_BLOCKS_HAVE_HEADERS {
+                // SAFETY: `old` is a live block of this allocator (one heap:
+                // the global allocator's interface takes any block);
+                // `new_size` is non-zero and far below isize::MAX.
+                unsafe {
+                    self.alloc.realloc(
+                        old.ptr,
+                        Layout::from_size_align_unchecked(old.size, old.align),
+                        new_size,
+                    )
+                }
+            } else if old.c && rust {
                 // SAFETY: `old` is a live block with a header (one heap).
                 unsafe {
                     c_alloc::rust_realloc(
@@ -549,7 +574,12 @@ fn free_block<P: Policy, M: Memory, B: Binning>(
     b: &Block,
     rust: bool,
 ) -> Result<(), Violation> {
-    if b.c && rust {
+    if b.c && rust && c_alloc::RUST_BLOCKS_HAVE_HEADERS {
+        // SAFETY: `b` is a live block of this allocator (one heap: the
+        // global allocator's interface frees any block).
+        unsafe { alloc.dealloc(b.ptr, Layout::from_size_align_unchecked(b.size, b.align)) };
+        Ok(())
+    } else if b.c && rust {
         // SAFETY: `b` is a live block with a header of this allocator.
         unsafe { c_alloc::rust_dealloc(alloc, b.ptr) }
             .map_err(|e| format!("rust_dealloc refused a live block: {e:?}"))

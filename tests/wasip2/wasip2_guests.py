@@ -31,6 +31,10 @@ component must trap in nogrow's named `cabi_realloc` failure.
 `jco_run.mjs` finds jco's packages in tests/wasip2/node_modules (`cargo xtask`
 installs them from tests/wasip2/package-lock.json).
 
+`--random-ops` is `tests/wasip2_random_ops.rs` built for wasm32-wasip2 with
+`c-malloc`: random operations against the model on the real target, Rust
+and C blocks on one heap; wasmtime runs it as a WASI command.
+
 Exits 1 if any check fails; the last line is `N passed, N failed`.
 """
 
@@ -230,6 +234,8 @@ def main():
     ap.add_argument("--packages", required=True, type=Path)
     ap.add_argument("--words", required=True, type=Path,
                     help="the wit-bindgen component (examples/wasip2-words)")
+    ap.add_argument("--random-ops", required=True, type=Path,
+                    help="tests/wasip2_random_ops.rs built for wasm32-wasip2 (a WASI command)")
     ap.add_argument("--layout", required=True, type=Path,
                     help="target/guests/nogrow-state.json, as `cargo xtask` writes it")
     ap.add_argument("--work", required=True, type=Path)
@@ -293,6 +299,17 @@ def main():
                     f"{calls} calls of {len(text.encode())} bytes in, {words} strings out; pages "
                     f"{before[0]} -> {after[0]}, generation {after[1]}, in use {before[2]} -> "
                     f"{after[2]} B")
+
+    # The random-operation test on the real target: its own harness checks
+    # the model; it must pass, and say so.
+    component = cm.Component.from_file(engine, str(opts.random_ops))
+    r = run_wasmtime(wasmtime, engine, component, ["wasip2_random_ops", "--nocapture"], {},
+                     opts.work)
+    problems = [] if r["exit_code"] == 0 and "test result: ok. 1 passed" in r["stdout"] else \
+        [f"exit code {r['exit_code']}: {(r['stdout'] + r['stderr'])[-1500:]}"]
+    report = next((line for line in r["stdout"].splitlines() if "wasm32-wasip2 seed=" in line), "")
+    checks.case("wasmtime wasip2 one-heap random operations (tests/wasip2_random_ops.rs)", problems,
+                report.split(" ... ")[-1])
 
     # Out of memory through the canonical ABI: a string larger than the arena.
     nbytes = 6_000_000

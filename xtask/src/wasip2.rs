@@ -2,7 +2,8 @@
 //! with `c-malloc` and without (the control), checked with `nogrow check` and
 //! run in wasmtime's component API (Python package) and in Node through jco;
 //! and `examples/wasip2-words`, a component exporting a WIT world
-//! (wit-bindgen), called from both hosts. Driven by
+//! (wit-bindgen), called from both hosts; and the random-operation test
+//! `tests/wasip2_random_ops.rs`, built for `wasm32-wasip2`, run in wasmtime. Driven by
 //! `tests/wasip2/wasip2_guests.py`.
 
 use std::{path::PathBuf, process::Command};
@@ -34,6 +35,7 @@ pub fn test() -> Result {
     let cli = root().join("target/debug/nogrow");
     let [fixed, control] = NAMES.map(|n| guests::dir().join(format!("{n}.wasm")));
     let words = build_words()?;
+    let random_ops = build_random_ops()?;
     run(Command::new(&cli).arg("check").arg(&fixed))?;
     run(Command::new(&cli).arg("check").arg(&words))?;
     let verdict = Command::new(&cli)
@@ -55,10 +57,52 @@ pub fn test() -> Result {
         .arg(tools::python_packages_dir())
         .arg("--words")
         .arg(&words)
+        .arg("--random-ops")
+        .arg(&random_ops)
         .arg("--layout")
         .arg(crate::wasi::write_layout()?)
         .arg("--work")
         .arg(root().join("target/wasip2")))
+}
+
+/// Builds the test binary `tests/wasip2_random_ops.rs` for `wasm32-wasip2`
+/// with `c-malloc` (a WASI command); returns its path, which cargo prints.
+fn build_random_ops() -> Result<PathBuf> {
+    let out = cargo(&[
+        "test",
+        "--quiet",
+        "--release",
+        "--target",
+        guests::WASIP2,
+        "--features",
+        "c-malloc",
+        "--test",
+        "wasip2_random_ops",
+        "--no-run",
+        "--message-format",
+        "json",
+    ])
+    .output()
+    .map_err(|e| format!("cargo test --no-run: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "building tests/wasip2_random_ops.rs for {} failed:\n{}",
+            guests::WASIP2,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    // The compiler-artifact line of the test target names its executable.
+    let json = String::from_utf8_lossy(&out.stdout);
+    json.lines()
+        .filter(|l| {
+            l.contains("\"reason\":\"compiler-artifact\"") && l.contains("wasip2_random_ops")
+        })
+        .find_map(|l| {
+            let at = l.find("\"executable\":\"")? + "\"executable\":\"".len();
+            let end = l[at..].find('"')?;
+            Some(PathBuf::from(&l[at..at + end]))
+        })
+        .ok_or_else(|| "cargo named no executable for tests/wasip2_random_ops.rs".to_string())
 }
 
 /// Builds `examples/wasip2-words` (its own workspace and lock file, as a
