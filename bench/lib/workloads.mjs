@@ -15,6 +15,7 @@ export const PEERS = [
   { name: 'bump', label: 'bump (never frees)' },
   { name: 'nogrow-fail', label: 'nogrow Fail' },
   { name: 'nogrow-fail-fast', label: 'nogrow Fail, binning::Fast' },
+  { name: 'nogrow-fail-one-heap', label: 'nogrow Fail, one heap (as on wasm32-wasip2)' },
   { name: 'nogrow-reserve', label: 'nogrow Reserve' },
   { name: 'nogrow-signal', label: 'nogrow Signal' },
 ];

@@ -74,6 +74,10 @@ pub const PEERS: &[Peer] = &[
         feature: "nogrow-fail-fast",
     },
     Peer {
+        name: "nogrow-fail-one-heap",
+        feature: "nogrow-fail-one-heap",
+    },
+    Peer {
         name: "nogrow-reserve",
         feature: "nogrow-reserve",
     },

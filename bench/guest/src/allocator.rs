@@ -13,6 +13,7 @@
     feature = "none",
     feature = "nogrow-fail",
     feature = "nogrow-fail-fast",
+    feature = "nogrow-fail-one-heap",
     feature = "nogrow-reserve",
     feature = "nogrow-signal"
 )))]
@@ -198,6 +199,53 @@ mod chosen {
     }
     nogrow::export_abi!(NOGROW);
     nogrow::policy_section!(nogrow::Fail);
+}
+
+// nogrow Fail as the global allocator is on wasm32-wasip2 with `c-malloc`:
+// every Rust block carries the C header (`nogrow::c_alloc::rust_alloc` and
+// the rest, the functions `GlobalAlloc` runs there), so the price of one heap
+// for Rust and C blocks is measured here on the benchmark's own target.
+#[cfg(feature = "nogrow-fail-one-heap")]
+mod chosen {
+    use core::alloc::{GlobalAlloc, Layout};
+
+    use nogrow::c_alloc;
+
+    pub const STATIC_ARENA: usize = crate::ARENA_BYTES;
+    pub const GROWS: bool = false;
+    nogrow::arena! {
+        pub static NOGROW: nogrow::Nogrow<nogrow::Fail> = (crate::ARENA_BYTES, nogrow::Fail);
+    }
+    nogrow::export_abi!(NOGROW);
+    nogrow::policy_section!(nogrow::Fail);
+
+    struct OneHeap;
+
+    // SAFETY: every method forwards to nogrow's one-heap functions over one
+    // allocator, which hand out blocks with a header and free or resize only
+    // blocks whose header checks out (stopping the program otherwise): the
+    // blocks `alloc` returned, as `GlobalAlloc`'s callers guarantee.
+    unsafe impl GlobalAlloc for OneHeap {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            c_alloc::rust_alloc(&NOGROW, layout, false)
+        }
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            c_alloc::rust_alloc(&NOGROW, layout, true)
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+            // SAFETY: the caller guarantees `ptr` is a live block of this
+            // allocator; a header that does not check out stops the program.
+            unsafe { c_alloc::rust_dealloc(&NOGROW, ptr) }.unwrap_or_else(|e| e.abort())
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            // SAFETY: as `dealloc`; `new_size` is valid for `layout`'s alignment.
+            unsafe { c_alloc::rust_realloc(&NOGROW, ptr, layout, new_size) }
+                .unwrap_or_else(|e| e.abort())
+        }
+    }
+
+    #[global_allocator]
+    static ALLOC: OneHeap = OneHeap;
 }
 
 #[cfg(feature = "nogrow-reserve")]
