@@ -560,7 +560,9 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
         layout: Layout,
     ) {
         self.state.on_free(layout.size());
-        if talc.source.cache.park(SmallCache::key(layout), ptr) {
+        // SAFETY: the caller guarantees `ptr` came from this allocator with
+        // `layout` (so from this heap's talc, as every block) and gives it up.
+        if unsafe { talc.source.cache.park(SmallCache::key(layout), ptr) } {
             return;
         }
         // SAFETY: the caller guarantees `ptr` came from this allocator with

@@ -1,53 +1,50 @@
-//! A one-block front cache: the small block freed last, kept for the next
-//! request of its size class, so the hot path of small objects (free, then
-//! allocate the same size again) skips talc's bins.
+//! A front cache of freed small blocks: one free list per talc chunk size,
+//! so small objects freed and allocated again (a `format!` in a loop, a
+//! batch of nodes built and dropped) skip talc's bins and its coalescing.
 //!
-//! One block at most: a cache that pins many freed blocks keeps talc from
-//! coalescing freed neighbours and slows batch workloads down (measured:
-//! LIFO/FIFO batches at 0.57× bare talc with per-class lists). Blocks are
-//! grouped by talc's chunk size, so a request of a class fits the parked block
-//! exactly as talc would have sized it, and the block can always be handed
-//! back to talc with a size of its class. The memory source empties the cache
-//! into talc before it lets a policy fail or grow (see `HeapSource::acquire`).
-
+//! Blocks are grouped by talc's chunk size, so a request of a class fits any
+//! parked block of it exactly as talc would have sized it, and a block can
+//! always be handed back to talc with a size of its class. A parked block's
+//! first word links it to the next of its class. The lists are unbounded
+//! but cost no capacity: the memory source empties them into talc (where
+//! the blocks coalesce) before it lets a policy fail or grow (see
+//! `HeapSource::acquire`), so an allocation fails or grows only when it
+//! would have without the cache.
 use core::{alloc::Layout, mem::size_of, ptr::null_mut};
 
 use talc::base::CHUNK_UNIT;
 
-/// Number of size classes: chunks of 1..=CLASSES units (16..256 bytes on
-/// wasm32, i.e. requests up to 252 bytes).
-pub(crate) const CLASSES: usize = 16;
+/// Number of size classes: chunks of 1..=CLASSES units (16..1024 bytes on
+/// wasm32, i.e. requests up to 1020 bytes).
+pub(crate) const CLASSES: usize = 64;
 
 /// talc's per-chunk tag, after the allocation. talc keeps its size private:
 /// the tests check the classes against the chunks talc really allocates.
 const TAIL: usize = size_of::<usize>();
 
-/// The parked block and its class key (`EMPTY`: none).
+/// The head of each class's list of parked blocks (null: empty).
 ///
-/// The paths are written for the branch predictor: with random sizes, a
-/// branch on "is this a small block?" mispredicts half the time (measured:
-/// +7 ns per operation in LIFO batches). Instead the key is computed with
-/// arithmetic for every request and compared once with the parked key.
+/// The key is computed with arithmetic for every request (no branch on "is
+/// this a small block?", which mispredicts half the time with random sizes)
+/// and bounds-checked once as the index of the list.
 #[derive(Debug)]
 pub(crate) struct SmallCache {
-    block: *mut u8,
-    key: usize,
+    heads: [*mut u8; CLASSES],
 }
 
-/// The key of an empty cache; no request has it.
 const EMPTY: usize = usize::MAX;
 
 impl SmallCache {
     pub(crate) const fn new() -> Self {
         Self {
-            block: null_mut(),
-            key: EMPTY,
+            heads: [null_mut(); CLASSES],
         }
     }
 
     /// The key of a request: talc's chunk size in units, minus one (below
-    /// [`CLASSES`] for cacheable requests); `EMPTY - 1` for alignments above a
-    /// chunk unit (talc may place those inside a larger chunk).
+    /// [`CLASSES`] for cacheable requests); `EMPTY - 1`, which indexes no
+    /// list, for alignments above a chunk unit (talc may place those inside
+    /// a larger chunk).
     #[inline(always)]
     pub(crate) fn key(layout: Layout) -> usize {
         // `size <= isize::MAX` and `size >= 1`: no overflow, no underflow.
@@ -84,34 +81,49 @@ impl SmallCache {
         unsafe { Layout::from_size_align_unchecked(Self::class_size(class), 1) }
     }
 
-    /// Takes the parked block if it has `key` (see [`key`](Self::key)).
+    /// Takes a parked block of `key`'s class, if any.
     #[inline(always)]
     pub(crate) fn take(&mut self, key: usize) -> Option<*mut u8> {
-        if self.key != key {
+        let head = *self.heads.get(key)?;
+        if head.is_null() {
             return None;
         }
-        self.key = EMPTY;
-        Some(self.block)
+        // SAFETY: every block on a list was given to `park`, whose contract
+        // makes it the cache's: a chunk-aligned block of at least a chunk
+        // unit whose first word `park` set to the next link.
+        self.heads[key] = unsafe { head.cast::<*mut u8>().read() };
+        Some(head)
     }
 
-    /// Parks the freed block `ptr` with `key` if the slot is empty and the
-    /// block is small; otherwise returns `false` and the caller frees it to
-    /// talc. (A parked block stays until a request of its class or until the
-    /// memory source empties the cache, so at most one block is pinned.)
+    /// Parks the freed block `ptr` with `key` if it is small (on its class's
+    /// list); otherwise returns `false` and the caller frees it to talc.
+    ///
+    /// # Safety
+    ///
+    /// When `key` is below [`CLASSES`] (a small block, which this parks),
+    /// `ptr` is a live talc block of the heap this cache serves, allocated
+    /// for a layout whose key is `key`, that its owner gives up: from then on
+    /// the cache owns it. Other keys park nothing, whatever `ptr` is.
     #[inline(always)]
-    pub(crate) fn park(&mut self, key: usize, ptr: *mut u8) -> bool {
-        if self.key != EMPTY || key >= CLASSES {
+    pub(crate) unsafe fn park(&mut self, key: usize, ptr: *mut u8) -> bool {
+        let Some(head) = self.heads.get_mut(key) else {
             return false;
-        }
-        self.key = key;
-        self.block = ptr;
+        };
+        // SAFETY: the caller gives up `ptr`, a talc block of this class (the
+        // key indexed a list, so it is small and at most chunk-aligned): at
+        // least a chunk unit, which talc places on a chunk boundary, so its
+        // first word is writable and aligned for the link.
+        unsafe { ptr.cast::<*mut u8>().write(*head) };
+        *head = ptr;
         true
     }
 
-    /// Empties the cache: the parked block, if any, with its class.
+    /// Takes one parked block, with its class, if any is parked (emptying
+    /// the cache is calling this until it returns `None`).
     pub(crate) fn drain(&mut self) -> Option<(*mut u8, usize)> {
-        let key = core::mem::replace(&mut self.key, EMPTY);
-        (key != EMPTY).then_some((self.block, key))
+        let class = self.heads.iter().position(|h| !h.is_null())?;
+        let block = self.take(class)?;
+        Some((block, class))
     }
 }
 
@@ -381,7 +393,9 @@ pub(crate) mod tests {
                 assert_eq!(SmallCache::class(layout), None, "{layout:?}");
                 assert_eq!(SmallCache::class_of(size, align), None, "{layout:?}");
                 let mut cache = SmallCache::new();
-                assert!(!cache.park(key, core::ptr::null_mut()), "{layout:?} parked");
+                // SAFETY: the key is not below `CLASSES`: nothing is parked.
+                let parked = unsafe { cache.park(key, core::ptr::null_mut()) };
+                assert!(!parked, "{layout:?} parked");
                 assert_eq!(cache.take(key), None, "{layout:?} served");
             }
             align *= 2;
@@ -391,31 +405,44 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn the_cache_holds_one_small_block_and_gives_it_only_to_its_class() {
+    fn each_class_keeps_its_freed_blocks_last_in_first_out_and_gives_them_only_to_it() {
+        // Blocks as talc would hand them out: a chunk unit or more, aligned to one.
+        #[repr(C, align(32))]
+        struct Chunk([u8; 2 * CHUNK_UNIT]);
+        let mut chunks: [Chunk; 4] = core::array::from_fn(|_| Chunk([0; 2 * CHUNK_UNIT]));
+        let [a, b, x, y] = chunks.each_mut().map(|c| c.0.as_mut_ptr());
+        fn park(c: &mut SmallCache, key: usize, block: *mut u8) -> bool {
+            // SAFETY: the blocks are this test's chunks, aligned and sized as
+            // talc's blocks of these classes, and nothing else uses one while
+            // it is parked.
+            unsafe { c.park(key, block) }
+        }
+        let key = |size| SmallCache::key(Layout::from_size_align(size, 8).unwrap());
+        let (small, other) = (key(20), key(200));
         let mut c = SmallCache::new();
-        let (a, b) = (
-            core::ptr::without_provenance_mut(0x1000),
-            core::ptr::without_provenance_mut(0x2000),
-        );
-        let small = |size| SmallCache::key(Layout::from_size_align(size, 8).unwrap());
-        assert!(c.park(small(20), a));
+        assert_eq!(c.take(small), None, "empty");
+        assert!(park(&mut c, small, a) && park(&mut c, small, b) && park(&mut c, other, x));
+        assert_eq!(c.take(other), Some(x));
         assert_eq!(
-            c.take(small(20)),
-            Some(a),
-            "free then allocate of one class: a hit"
+            c.take(other),
+            None,
+            "another class does not get a block of this one"
         );
-        assert!(c.park(small(20), a));
-        assert_eq!(c.take(small(200)), None, "another class does not get it");
-        assert!(!c.park(small(200), b), "one block at most");
-        assert_eq!(
-            c.drain(),
-            Some((
-                a,
-                SmallCache::class(Layout::from_size_align(20, 8).unwrap()).unwrap()
-            ))
+        assert_eq!(c.take(small), Some(b), "last in, first out");
+        assert!(park(&mut c, small, b) && park(&mut c, other, y));
+        let mut drained = std::vec::Vec::new();
+        while let Some(parked) = c.drain() {
+            drained.push(parked);
+        }
+        let class = |size| SmallCache::class(Layout::from_size_align(size, 8).unwrap()).unwrap();
+        assert_eq!(drained, [(b, class(20)), (a, class(20)), (y, class(200))]);
+        assert_eq!(c.take(small), None, "drained");
+        let largest = SmallCache::class_size(CLASSES - 1);
+        assert!(
+            !park(&mut c, key(largest + CHUNK_UNIT), a),
+            "large blocks are not cached"
         );
-        assert_eq!(c.drain(), None);
-        assert!(!c.park(small(4000), b), "large blocks are not cached");
+        assert!(park(&mut c, key(largest), a), "the largest class is");
         assert_eq!(c.take(EMPTY - 1), None, "over-aligned requests never match");
     }
 }

@@ -359,16 +359,17 @@ impl Growth {
 }
 
 impl<P: Policy, M: Memory> HeapSource<P, M> {
-    /// Returns the cached small block to talc. Whether there was one.
+    /// Returns every parked small block to talc. Whether there was any.
     pub(crate) fn flush_cache<B: Binning>(talc: &mut Talc<Self, B>) -> bool {
-        let Some((block, class)) = talc.source.cache.drain() else {
-            return false;
-        };
-        // SAFETY: a cached block is a talc allocation of this class, freed by
-        // its owner; `class_layout` has the same talc chunk size as the size it
-        // was allocated with, and talc aligns such blocks to a chunk unit.
-        unsafe { talc.deallocate(block, SmallCache::class_layout(class)) };
-        true
+        let mut any = false;
+        while let Some((block, class)) = talc.source.cache.drain() {
+            // SAFETY: a cached block is a talc allocation of this class, freed by
+            // its owner; `class_layout` has the same talc chunk size as the size it
+            // was allocated with, and talc aligns such blocks to a chunk unit.
+            unsafe { talc.deallocate(block, SmallCache::class_layout(class)) };
+            any = true;
+        }
+        any
     }
 }
 
@@ -382,8 +383,8 @@ fn continues(top: *mut u8, next: *mut u8) -> bool {
 // SAFETY: `acquire` only touches `talc` and the source's own cache; it calls
 // no `Memory` method and nothing that allocates.
 unsafe impl<P: Policy, M: Memory> Source for HeapSource<P, M> {
-    // talc found no room. Before anything fails or grows, the cached small
-    // block goes back to talc: it may coalesce into room for the request
+    // talc found no room. Before anything fails or grows, the parked small
+    // blocks go back to talc: they may coalesce into room for the request
     // (talc then retries). Claiming the heap and growing memory happen in
     // the allocator's slow path, where it records who runs the memory.
     #[cold]
