@@ -13,8 +13,7 @@
 //!   is, so the host reads the live block itself;
 //! - `explain: func() -> option<string>` returns the last failed allocation
 //!   explained, in the words every nogrow host uses
-//!   ([`host::Explanation`](crate::host::Explanation)).
-//!
+//!   ([`host::Explanation`](crate::host::Explanation));
 //! - `check-alloc: func(size: u32, align: u32) -> option<string>` tries a
 //!   block (and frees it again): none if it could be allocated, else the
 //!   failure explained.
@@ -140,19 +139,11 @@ impl Write for Text<'_> {
     }
 }
 
-impl Text<'_> {
-    /// Writes `s` alone into `buf`; its length, or `None` if it does not fit.
-    fn whole(buf: &mut [u8], s: &str) -> Option<usize> {
-        let mut text = Text { buf, len: 0 };
-        text.write_str(s).ok()?;
-        Some(text.len)
-    }
-}
-
-/// Writes `explanation` into `buf`; its length, or `None` if it does not fit.
-fn render(explanation: &Explanation, buf: &mut [u8]) -> Option<usize> {
+/// Writes `args` into `buf` from its start; the length, or `None` if it
+/// does not fit.
+fn render(buf: &mut [u8], args: fmt::Arguments<'_>) -> Option<usize> {
     let mut text = Text { buf, len: 0 };
-    write!(text, "{explanation}").ok()?;
+    text.write_fmt(args).ok()?;
     Some(text.len)
 }
 
@@ -211,7 +202,7 @@ impl ExplainReturn {
     /// or none) and returns its address, for the host to read as the
     /// result of `explain`.
     pub fn explain(&self, state: &State) -> *const u8 {
-        self.answer(|text| explanation(state).and_then(|e| render(&e, text)))
+        self.answer(|text| explanation(state).and_then(|e| render(text, format_args!("{e}"))))
     }
 
     /// Tries to allocate `size` bytes at `align` from `alloc` (and frees the
@@ -229,7 +220,7 @@ impl ExplainReturn {
     ) -> *const u8 {
         self.answer(|text| {
             let Ok(layout) = Layout::from_size_align(size as usize, align as usize) else {
-                return Text::whole(text, INVALID_LAYOUT);
+                return render(text, format_args!("{INVALID_LAYOUT}"));
             };
             if layout.size() == 0 {
                 return None;
@@ -237,7 +228,7 @@ impl ExplainReturn {
             // SAFETY: the layout's size is not 0.
             let block = unsafe { alloc.alloc(layout) };
             if block.is_null() {
-                return explanation(state).and_then(|e| render(&e, text));
+                return explanation(state).and_then(|e| render(text, format_args!("{e}")));
             }
             // SAFETY: `block` was just allocated by `alloc` with `layout`.
             unsafe { alloc.dealloc(block, layout) };
@@ -399,7 +390,7 @@ mod tests {
                 limit_pages: u32::MAX,
             };
             let mut buf = [0u8; EXPLANATION_CAPACITY];
-            let len = render(&e, &mut buf).expect("fits");
+            let len = render(&mut buf, format_args!("{e}")).expect("fits");
             assert_eq!(
                 core::str::from_utf8(&buf[..len]).unwrap(),
                 std::format!("{e}")

@@ -93,17 +93,22 @@ def run_jco(wasm, args, env, preopen, work, shout=None, oom=None):
             "pages_after": None}
 
 
-def run_words(wasmtime, engine, path, calls, text):
-    """Calls the wit-bindgen component's `shout` `calls` times with `text`;
-    returns its `usage` (pages, generation, bytes in use) before and after,
-    and the last result."""
+def instantiate_words(wasmtime, engine, path):
+    """A fresh instance of the wit-bindgen component (WASI with defaults)."""
     from wasmtime import component as cm
 
     linker = cm.Linker(engine)
     linker.add_wasip2()
     store = wasmtime.Store(engine)
     store.set_wasi(wasmtime.WasiConfig())
-    instance = linker.instantiate(store, cm.Component.from_file(engine, str(path)))
+    return store, linker.instantiate(store, cm.Component.from_file(engine, str(path)))
+
+
+def run_words(wasmtime, engine, path, calls, text):
+    """Calls the wit-bindgen component's `shout` `calls` times with `text`;
+    returns its `usage` (pages, generation, bytes in use) before and after,
+    and the last result."""
+    store, instance = instantiate_words(wasmtime, engine, path)
     shout = instance.get_func(store, "shout")
     usage = instance.get_func(store, "usage")
 
@@ -134,13 +139,7 @@ def block(record):
 def run_words_oom(wasmtime, engine, path, interface, nbytes):
     """In wasmtime: reads the state block, asks `check-alloc` about `nbytes`,
     then passes a string of `nbytes` into `shout`; what each step gave."""
-    from wasmtime import component as cm
-
-    linker = cm.Linker(engine)
-    linker.add_wasip2()
-    store = wasmtime.Store(engine)
-    store.set_wasi(wasmtime.WasiConfig())
-    instance = linker.instantiate(store, cm.Component.from_file(engine, str(path)))
+    store, instance = instantiate_words(wasmtime, engine, path)
     index = instance.get_export_index(store, interface)
 
     def call(name, *args):

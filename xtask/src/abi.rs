@@ -197,6 +197,9 @@ fn dts() -> String {
 /// The WIT package's name.
 const WIT_PACKAGE: &str = "nogrow:state";
 
+/// The interface's name in the package.
+const WIT_INTERFACE: &str = "state";
+
 /// The package's version: the state block's [`state::ABI_VERSION`].
 fn wit_version() -> String {
     format!("{}.0.0", state::ABI_VERSION)
@@ -216,7 +219,7 @@ fn wit() -> String {
     let mut s = format!("package {WIT_PACKAGE}@{};\n\n", wit_version());
     s += "/// nogrow's state, for component hosts: the state block `nogrow_state()`\n\
           /// points to in core modules, read through the canonical ABI.\n";
-    s += "interface state {\n";
+    s += &format!("interface {WIT_INTERFACE} {{\n");
     s += "    /// The state block: every field a 32-bit integer, in the block's order.\n";
     s += "    record block {\n";
     for f in state::FIELDS {
@@ -240,7 +243,7 @@ fn wit() -> String {
     s += "    check-alloc: func(size: u32, align: u32) -> option<string>;\n";
     s += "}\n\n";
     s += "/// What `nogrow::export_component_state!` adds to a component.\n";
-    s += &format!("world {WIT_WORLD} {{\n    export state;\n}}\n");
+    s += &format!("world {WIT_WORLD} {{\n    export {WIT_INTERFACE};\n}}\n");
     s
 }
 
@@ -259,7 +262,7 @@ fn component_type() -> Vec<u8> {
 }
 
 fn component_rs() -> String {
-    let interface = format!("{WIT_PACKAGE}/state@{}", wit_version());
+    let interface = format!("{WIT_PACKAGE}/{WIT_INTERFACE}@{}", wit_version());
     let bytes = component_type();
     let mut s = String::new();
     s += "/// The interface's name, as a literal (export names are built from it).\n";
