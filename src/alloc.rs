@@ -577,7 +577,9 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
     ///
     /// As [`GlobalAlloc::realloc`], for a block from
     /// [`block_alloc`](Self::block_alloc) or [`block_realloc`](Self::block_realloc).
-    #[inline(never)]
+    // In place inline, moving out of line: the move's locals and frame stay
+    // off the common path (a block growing into the free chunk above it).
+    #[inline(always)]
     pub(crate) unsafe fn block_realloc(
         &self,
         ptr: *mut u8,
@@ -585,23 +587,40 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
         new_size: usize,
     ) -> *mut u8 {
         let old_size = old_layout.size();
-        let align = old_layout.align();
         let mut talc = self.lock();
-        // Within one small-block class the block already fits exactly;
-        // otherwise talc may resize in place, where its fit check cannot pass
-        // the end of the address space.
-        let class = SmallCache::class(old_layout);
+        // talc resizes in place where its fit check cannot pass the end of
+        // the address space (shrinking never moves the end up).
         // SAFETY: the caller guarantees `ptr` came from this allocator with
-        // `old_layout` and that `new_size` is non-zero and valid for `align`.
-        let in_place = (class.is_some() && class == SmallCache::class_of(new_size, align))
-            || ((new_size <= old_size || talc.source.grows_in_place(ptr, new_size))
-                && unsafe { talc.try_realloc_in_place(ptr, old_layout, new_size) });
-        if in_place {
+        // `old_layout` and that `new_size` is non-zero and valid for its
+        // alignment.
+        if (new_size <= old_size || talc.source.grows_in_place(ptr, new_size))
+            && unsafe { talc.try_realloc_in_place(ptr, old_layout, new_size) }
+        {
             self.state.on_realloc(old_size, new_size);
             self.reached(ptr, new_size);
             return ptr;
         }
-        // Move: talc only fails in place when growing, so copy the old bytes.
+        // SAFETY: forwarded from the caller; `talc` is this allocator's lock.
+        unsafe { self.realloc_move(talc, ptr, old_layout, new_size) }
+    }
+
+    /// [`block_realloc`](Self::block_realloc) where the block cannot grow in
+    /// place: a new block, the bytes copied, the old one freed.
+    ///
+    /// # Safety
+    ///
+    /// As [`block_realloc`](Self::block_realloc), with `new_size` above
+    /// the old size (talc shrinks in place); `talc` is this allocator's lock.
+    #[inline(never)]
+    unsafe fn realloc_move(
+        &self,
+        mut talc: Guard<'_, P, M, B>,
+        ptr: *mut u8,
+        old_layout: Layout,
+        new_size: usize,
+    ) -> *mut u8 {
+        let old_size = old_layout.size();
+        let align = old_layout.align();
         // SAFETY: the caller guarantees `new_size` is a valid non-zero size for `align`.
         let layout = unsafe { Layout::from_size_align_unchecked(new_size, align) };
         let (new, growth) = match talc.source.serves(layout) {

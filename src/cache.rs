@@ -57,17 +57,9 @@ impl SmallCache {
     }
 
     /// The class of `layout`, if blocks of that layout are cached.
-    #[inline(always)]
+    #[cfg(test)]
     pub(crate) fn class(layout: Layout) -> Option<usize> {
         Some(Self::key(layout)).filter(|&k| k < CLASSES)
-    }
-
-    /// [`class`](Self::class) of a size and alignment (`size` at most `isize::MAX`).
-    #[inline(always)]
-    pub(crate) fn class_of(size: usize, align: usize) -> Option<usize> {
-        Layout::from_size_align(size, align)
-            .ok()
-            .and_then(Self::class)
     }
 
     /// A request size whose talc chunk is exactly the chunk of `class`.
@@ -391,7 +383,6 @@ pub(crate) mod tests {
                 let key = SmallCache::key(layout);
                 assert_eq!(key, EMPTY - 1, "{layout:?}");
                 assert_eq!(SmallCache::class(layout), None, "{layout:?}");
-                assert_eq!(SmallCache::class_of(size, align), None, "{layout:?}");
                 let mut cache = SmallCache::new();
                 // SAFETY: the key is not below `CLASSES`: nothing is parked.
                 let parked = unsafe { cache.park(key, core::ptr::null_mut()) };

@@ -461,9 +461,14 @@ impl HeapTop {
         usable_at(base as u64, bytes as u64, self.space_end) as usize
     }
 
-    /// Whether talc may grow the block at `ptr` in place to `new_size`.
+    /// Whether talc may grow the block at `ptr` (a live block of this heap)
+    /// in place to `new_size`.
+    #[inline(always)]
     pub(crate) fn in_place(&self, ptr: usize, new_size: usize) -> bool {
-        in_place_below_top_at(ptr as u64, new_size as u64, self.space_end)
+        // A live block lies below the heap's top, which stays below the top
+        // reserve: growing it by less than the reserve cannot pass the end.
+        new_size <= ALWAYS_SERVED
+            || in_place_below_top_at(ptr as u64, new_size as u64, self.space_end)
     }
 
     /// A growth plan `least..=preferred` pages, for a memory of

@@ -156,6 +156,7 @@ impl<P: Policy, M: Memory> HeapSource<P, M> {
 
     /// Whether talc may grow the block at `ptr` in place to `new_size`
     /// without its fit check passing the end of the address space.
+    #[inline(always)]
     pub(crate) fn grows_in_place(&self, ptr: *mut u8, new_size: usize) -> bool {
         self.heap_top.in_place(ptr.addr(), new_size)
     }
