@@ -590,12 +590,11 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
         let mut talc = self.lock();
         // talc resizes in place where its fit check cannot pass the end of
         // the address space (shrinking never moves the end up).
+        let may_resize = new_size <= old_size || talc.source.grows_in_place(ptr, new_size);
         // SAFETY: the caller guarantees `ptr` came from this allocator with
         // `old_layout` and that `new_size` is non-zero and valid for its
         // alignment.
-        if (new_size <= old_size || talc.source.grows_in_place(ptr, new_size))
-            && unsafe { talc.try_realloc_in_place(ptr, old_layout, new_size) }
-        {
+        if may_resize && unsafe { talc.try_realloc_in_place(ptr, old_layout, new_size) } {
             self.state.on_realloc(old_size, new_size);
             self.reached(ptr, new_size);
             return ptr;
