@@ -17,15 +17,13 @@ use crate::{
     binning::{Compact, min_arena_bytes},
     c_alloc,
     cache::SmallCache,
+    lock::RawLock,
     memory::Memory,
     policy::{Policy, ReserveError},
     reentry::{Holder, reentrant, thread_mark},
     source::{Growth, HeapSource},
     state::{Failure, ReserveStatus, State, Stats},
 };
-
-/// The lock: spin's mutex (on single-threaded wasm32 it never spins).
-pub type RawLock = spin::mutex::SpinMutex<()>;
 
 type Lock<P, M, B> = TalcLock<RawLock, HeapSource<P, M>, B>;
 pub(crate) type Guard<'a, P, M, B> =
@@ -382,8 +380,8 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
         if self.holder.is(thread_mark()) {
             reentrant();
         }
-        // Then spin's wait, which reads the lock until it looks free and only
-        // then tries to take it: waiters that kept trying (a write to the
+        // Then the lock's wait, which reads the lock until it looks free and
+        // only then tries to take it: waiters that kept trying (a write to the
         // lock's cache line each time) would slow the holder down.
         self.talc.lock()
     }
@@ -499,22 +497,22 @@ impl<P: Policy, M: Memory, B: Binning> Nogrow<P, M, B> {
     #[inline(always)]
     pub(crate) unsafe fn block_alloc(&self, layout: Layout) -> *mut u8 {
         let mut talc = self.lock();
-        let key = SmallCache::key(layout);
-        if let Some(block) = talc.source.cache.take(key) {
-            self.state.on_alloc(layout.size());
-            self.reached(block, layout.size());
-            return block;
-        }
-        if talc.source.serves(layout) {
-            // SAFETY: `GlobalAlloc::alloc`'s caller guarantees a non-zero size.
-            if let Some(block) = unsafe { talc.allocate(layout) } {
-                self.state.on_alloc(layout.size());
-                self.reached(block.as_ptr(), layout.size());
-                return block.as_ptr();
-            }
-        }
-        // SAFETY: as above.
-        unsafe { self.alloc_slow(talc, layout) }
+        let block = match talc.source.cache.take(SmallCache::key(layout)) {
+            Some(block) => block,
+            None => match talc.source.serves(layout) {
+                // SAFETY: `GlobalAlloc::alloc`'s caller guarantees a non-zero size.
+                true => match unsafe { talc.allocate(layout) } {
+                    Some(block) => block.as_ptr(),
+                    // SAFETY: as above.
+                    None => return unsafe { self.alloc_slow(talc, layout) },
+                },
+                // SAFETY: as above.
+                false => return unsafe { self.alloc_slow(talc, layout) },
+            },
+        };
+        self.state.on_alloc(layout.size());
+        self.reached(block, layout.size());
+        block
     }
 
     /// A zeroed block for `layout`, or null.

@@ -13,6 +13,7 @@ mod cache;
 pub mod component;
 pub mod expect;
 pub mod host;
+mod lock;
 pub mod memory;
 pub mod policy;
 mod reentry;
@@ -21,7 +22,8 @@ mod source;
 pub mod state;
 mod wasm;
 
-pub use crate::alloc::{Arena, MIN_ARENA_BYTES, Nogrow, RawLock};
+pub use crate::alloc::{Arena, MIN_ARENA_BYTES, Nogrow};
+pub use crate::lock::RawLock;
 pub use crate::memory::{Memory, PAGE_SIZE, SliceMemory};
 pub use crate::policy::{Fail, Policy, PolicyKind, Reserve, ReserveError, Signal};
 pub use crate::source::HeapSource;
