@@ -1,20 +1,20 @@
-//! The allocator's lock: a spin lock whose test is one load and one store
-//! where no second thread can exist.
+//! The allocator's lock: test-and-set on one byte, waiting on plain loads.
 //!
-//! Where threads may share the lock (any target but wasm; wasm with the
-//! `atomics` target feature, whose memory can be shared), taking it is one
-//! atomic compare-exchange, and a waiter spins on plain loads until the lock
-//! looks free before trying again, so waiters do not keep pulling the lock's
-//! cache line from its holder.
+//! Taking the lock is one atomic swap of `true` into the flag; a taker that
+//! finds it already set spins on plain loads until it looks clear before
+//! swapping again, so waiters do not keep pulling the lock's cache line from
+//! its holder.
 //!
-//! Without `atomics`, a wasm module's memory is not shared: wasm-ld refuses
-//! `--shared-memory` for code built without the feature, and a shared memory
-//! cannot be given to a module whose memory is declared unshared. Only one
-//! thread ever runs the module's code over its memory, nothing interrupts it
-//! (wasm has no signals), and Rust's atomics there are plain loads and
-//! stores anyway: the lock is a flag, tested and set in two instructions. A
-//! set flag seen by the one thread means that thread holds it (re-entrancy,
-//! see [`reentry`](crate::reentry)).
+//! The swap is atomic on every build, although on wasm without the
+//! `atomics` target feature (memory that cannot be shared, one thread) a
+//! load and a store would do, two wasm instructions cheaper per lock. A
+//! crate cannot tell the two builds apart: stable Rust accepts
+//! `-Ctarget-feature=+atomics` but sets no `target_feature = "atomics"` cfg, and a dependency compiled without the flag gets real
+//! atomic instructions anyway when the final link's LTO module has it. A
+//! lock chosen by that cfg is a plain flag in threaded builds. Without
+//! `atomics`, LLVM lowers the swap to a load and a store, which is what one
+//! thread needs. A set flag seen by the thread that holds the lock is
+//! re-entry (see [`reentry`](crate::reentry)).
 
 use core::sync::atomic::{
     AtomicBool,
@@ -23,23 +23,17 @@ use core::sync::atomic::{
 
 use talc::lock_api::{GuardSend, RawMutex};
 
-/// Whether more than one thread may take the lock at once (see the module
-/// docs).
-const SHARED: bool = !cfg!(target_family = "wasm") || cfg!(target_feature = "atomics");
-
 /// nogrow's lock (see the module docs): a [`RawMutex`] for talc's `TalcLock`.
 #[derive(Debug)]
 pub struct RawLock {
     locked: AtomicBool,
 }
 
-// SAFETY: `try_lock` succeeds for one caller at a time until `unlock`:
-// where threads may share the lock, through an atomic compare-exchange from
-// `false` to `true` (Acquire, paired with `unlock`'s Release store, so the
-// holder sees what the previous holder wrote); elsewhere only one thread
-// exists (module docs), and a load that finds the flag clear followed by a
-// store of `true` cannot be interleaved with another taker. `lock` returns
-// only after a successful `try_lock`.
+// SAFETY: `try_lock` succeeds for one caller at a time until `unlock`: it
+// succeeds only when its atomic swap of `true` returned `false`, and of the
+// swaps that find the flag clear after an `unlock` only one can (Acquire,
+// paired with `unlock`'s Release store, so the holder sees what the previous
+// holder wrote). `lock` returns only after a successful `try_lock`.
 unsafe impl RawMutex for RawLock {
     #[allow(clippy::declare_interior_mutable_const)] // lock_api's pattern: a fresh lock per use
     const INIT: Self = Self {
@@ -59,16 +53,7 @@ unsafe impl RawMutex for RawLock {
 
     #[inline(always)]
     fn try_lock(&self) -> bool {
-        if SHARED {
-            self.locked
-                .compare_exchange(false, true, Acquire, Relaxed)
-                .is_ok()
-        } else if self.locked.load(Relaxed) {
-            false
-        } else {
-            self.locked.store(true, Relaxed);
-            true
-        }
+        !self.locked.swap(true, Acquire)
     }
 
     #[inline(always)]

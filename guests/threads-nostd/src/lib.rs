@@ -225,10 +225,15 @@ pub unsafe extern "C" fn take(slot: u32, ptr: usize, size: u32) -> u32 {
 
 /// Allocates `bytes` with the infallible API and keeps them (a leak on
 /// purpose): past the heap, nogrow records the request and the allocation
-/// error handler traps. Returns the block's address.
+/// error handler traps. Returns the block's address. A buffer on the
+/// shadow stack is live across the allocation, as in most real callers, so
+/// a trap in it leaves the instance's `__stack_pointer` lowered.
 #[unsafe(no_mangle)]
 pub extern "C" fn grab(bytes: u32) -> usize {
+    let mut frame = [0u8; 64];
+    core::hint::black_box(&mut frame);
     let b: Box<[u8]> = alloc::vec![1u8; bytes as usize].into_boxed_slice();
+    core::hint::black_box(&frame);
     Box::leak(b).as_ptr() as usize
 }
 
