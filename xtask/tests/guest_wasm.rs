@@ -17,20 +17,100 @@ fn guest(name: &str) -> Vec<u8> {
     })
 }
 
-/// Number of `memory.grow` instructions in the module's code.
-fn memory_grows(wasm: &[u8]) -> usize {
+/// Number of instructions in the module's code that `pick` selects.
+fn count_ops(wasm: &[u8], pick: impl Fn(&Operator) -> bool) -> usize {
     let mut n = 0;
     for payload in Parser::new(0).parse_all(wasm) {
         if let Payload::CodeSectionEntry(body) = payload.expect("valid module") {
             let mut ops = body.get_operators_reader().expect("operators");
             while !ops.eof() {
-                if let Operator::MemoryGrow { .. } = ops.read().expect("operator") {
+                if pick(&ops.read().expect("operator")) {
                     n += 1;
                 }
             }
         }
     }
     n
+}
+
+/// Number of `memory.grow` instructions in the module's code.
+fn memory_grows(wasm: &[u8]) -> usize {
+    count_ops(wasm, |op| matches!(op, Operator::MemoryGrow { .. }))
+}
+
+/// Number of one-byte atomic swaps (`i32.atomic.rmw8.xchg_u`, the
+/// instruction nogrow's lock is taken with where memory can be shared) in
+/// each function whose name (from the name section) contains `name`.
+fn byte_swaps_in(wasm: &[u8], name: &str) -> Vec<usize> {
+    let (mut imported, mut names, mut bodies) = (0, Vec::new(), Vec::new());
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload.expect("valid module") {
+            Payload::ImportSection(imports) => {
+                for import in imports.into_imports() {
+                    if let wasmparser::TypeRef::Func(_) = import.expect("import").ty {
+                        imported += 1;
+                    }
+                }
+            }
+            Payload::CustomSection(c) => {
+                if let wasmparser::KnownCustom::Name(reader) = c.as_known() {
+                    for n in reader {
+                        if let wasmparser::Name::Function(map) = n.expect("name subsection") {
+                            for naming in map {
+                                let naming = naming.expect("function name");
+                                if naming.name.contains(name) {
+                                    names.push(naming.index);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                let mut ops = body.get_operators_reader().expect("operators");
+                let mut n = 0;
+                while !ops.eof() {
+                    if let Operator::I32AtomicRmw8XchgU { .. } = ops.read().expect("operator") {
+                        n += 1;
+                    }
+                }
+                bodies.push(n);
+            }
+            _ => {}
+        }
+    }
+    names
+        .iter()
+        .map(|&i| bodies[(i - imported) as usize])
+        .collect()
+}
+
+#[test]
+#[ignore = "needs `cargo xtask build-guests`"]
+fn threaded_guests_take_the_lock_with_an_atomic_swap() {
+    // Stable Rust sets no `target_feature = "atomics"` cfg for `+atomics`,
+    // so nothing in nogrow may choose its lock by that cfg: these guests are
+    // built that way, and a plain load and store here would let two threads
+    // hold the lock at once.
+    // The lock's wait path (out of line, so it is there by name) takes the
+    // lock with the swap.
+    for name in [
+        "threads/nostd-fail",
+        "threads/nostd-reserve",
+        "threads/nostd-signal",
+        "threads/nostd-notify",
+    ] {
+        let swaps = byte_swaps_in(&guest(name), "lock_contended");
+        assert!(!swaps.is_empty(), "{name}: no lock_contended function");
+        assert!(
+            swaps.iter().all(|&n| n > 0),
+            "{name}: a lock taken without an atomic swap"
+        );
+    }
+    // The control: without `atomics`, LLVM lowers the swap to a load and a
+    // store (one thread, memory that cannot be shared).
+    let swaps = byte_swaps_in(&guest("heavy-fail"), "lock_contended");
+    assert!(!swaps.is_empty() && swaps.iter().all(|&n| n == 0));
 }
 
 #[test]
