@@ -12,9 +12,9 @@
 //! - [`Compact`], the default: 255 bins, spent where a fixed arena is lost:
 //!   two per doubling of size below 8 KiB, 16 per doubling from 8 to 16 KiB,
 //!   64 per doubling (1.6 % apart) from 16 to 128 KiB, two per doubling
-//!   above up to 2 GiB, one above. Fills a fixed arena better than talc's binning, and costs fewer
-//!   instructions per call (a table lookup and one 64-bit word scanned in
-//!   most searches).
+//!   above up to 2 GiB, one above. Fills a fixed arena better than talc's
+//!   binning, for about as many instructions per call (a table lookup
+//!   finds a size's bin).
 //! - [`Fast`]: talc's own wasm binning (2 bins per doubling, up to 50 %
 //!   apart): 64 bins in one word, fills less.
 //!

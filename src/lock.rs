@@ -9,9 +9,10 @@
 //! `atomics` target feature (memory that cannot be shared, one thread) a
 //! load and a store would do, two wasm instructions cheaper per lock. A
 //! crate cannot tell the two builds apart: stable Rust accepts
-//! `-Ctarget-feature=+atomics` but sets no `target_feature = "atomics"` cfg, and a dependency compiled without the flag gets real
-//! atomic instructions anyway when the final link's LTO module has it. A
-//! lock chosen by that cfg is a plain flag in threaded builds. Without
+//! `-Ctarget-feature=+atomics` but sets no `target_feature = "atomics"`
+//! cfg, and a dependency compiled without the flag gets real atomic
+//! instructions anyway when the final link's LTO module has it. A lock
+//! chosen by that cfg is a plain flag in threaded builds. Without
 //! `atomics`, LLVM lowers the swap to a load and a store, which is what one
 //! thread needs. A set flag seen by the thread that holds the lock is
 //! re-entry (see [`reentry`](crate::reentry)).

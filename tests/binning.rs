@@ -3,9 +3,7 @@
 //! wasm32-unknown-unknown`), where chunk units and the address space differ.
 
 use nogrow::binning::{Binning, Compact};
-
-/// talc's chunk unit: four pointers (16 bytes on wasm32).
-const CHUNK_UNIT: usize = 4 * size_of::<usize>();
+use talc::base::CHUNK_UNIT;
 
 /// Bins per doubling of chunk size, `[2^e, 2^(e+1))`, as `Compact`'s docs
 /// state them: two below 8 KiB, 16 from 8 to 16 KiB, 64 from 16 to 128 KiB,

@@ -17,20 +17,28 @@ fn guest(name: &str) -> Vec<u8> {
     })
 }
 
-/// Number of instructions in the module's code that `pick` selects.
-fn count_ops(wasm: &[u8], pick: impl Fn(&Operator) -> bool) -> usize {
-    let mut n = 0;
+/// Per function body, in order, the number of its instructions that `pick`
+/// selects.
+fn ops_per_body(wasm: &[u8], pick: impl Fn(&Operator) -> bool) -> Vec<usize> {
+    let mut bodies = Vec::new();
     for payload in Parser::new(0).parse_all(wasm) {
         if let Payload::CodeSectionEntry(body) = payload.expect("valid module") {
             let mut ops = body.get_operators_reader().expect("operators");
+            let mut n = 0;
             while !ops.eof() {
                 if pick(&ops.read().expect("operator")) {
                     n += 1;
                 }
             }
+            bodies.push(n);
         }
     }
-    n
+    bodies
+}
+
+/// Number of instructions in the module's code that `pick` selects.
+fn count_ops(wasm: &[u8], pick: impl Fn(&Operator) -> bool) -> usize {
+    ops_per_body(wasm, pick).iter().sum()
 }
 
 /// Number of `memory.grow` instructions in the module's code.
@@ -42,7 +50,7 @@ fn memory_grows(wasm: &[u8]) -> usize {
 /// instruction nogrow's lock is taken with where memory can be shared) in
 /// each function whose name (from the name section) contains `name`.
 fn byte_swaps_in(wasm: &[u8], name: &str) -> Vec<usize> {
-    let (mut imported, mut names, mut bodies) = (0, Vec::new(), Vec::new());
+    let (mut imported, mut named) = (0, Vec::new());
     for payload in Parser::new(0).parse_all(wasm) {
         match payload.expect("valid module") {
             Payload::ImportSection(imports) => {
@@ -59,29 +67,20 @@ fn byte_swaps_in(wasm: &[u8], name: &str) -> Vec<usize> {
                             for naming in map {
                                 let naming = naming.expect("function name");
                                 if naming.name.contains(name) {
-                                    names.push(naming.index);
+                                    named.push(naming.index);
                                 }
                             }
                         }
                     }
                 }
             }
-            Payload::CodeSectionEntry(body) => {
-                let mut ops = body.get_operators_reader().expect("operators");
-                let mut n = 0;
-                while !ops.eof() {
-                    if let Operator::I32AtomicRmw8XchgU { .. } = ops.read().expect("operator") {
-                        n += 1;
-                    }
-                }
-                bodies.push(n);
-            }
             _ => {}
         }
     }
-    names
+    let swaps = ops_per_body(wasm, |op| matches!(op, Operator::I32AtomicRmw8XchgU { .. }));
+    named
         .iter()
-        .map(|&i| bodies[(i - imported) as usize])
+        .map(|&i| swaps[(i - imported) as usize])
         .collect()
 }
 
