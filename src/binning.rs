@@ -106,8 +106,8 @@ fn table_bin(table: &DoublingTable, size: usize) -> u32 {
 
 /// The default binning: fine bins where a fixed arena is lost, for
 /// capacity. 254 bins for chunks on wasm32 (see the module docs) and talc's
-/// unused bin 0, found by one table lookup, with a four-word availability
-/// field scanned word by word.
+/// unused bin 0, found by one table lookup, with a 256-bit availability
+/// field ([`Bits4`]) scanned without a loop.
 #[derive(Debug)]
 pub struct Compact;
 
@@ -125,10 +125,15 @@ impl Binning for Compact {
 }
 
 /// [`Compact`]'s availability field: 256 bits in four 64-bit words, bit `b`
-/// in word `b / 64`. Its scan looks at the word of the bin asked for, then
-/// at the words above, and is inlined into talc's allocation.
+/// in word `b / 64`, then three words that stay zero. Its scan, inlined into
+/// talc's allocation, looks at the word of the bin asked for and at the
+/// three words after it, whatever that word is: the zero words let those
+/// four be read at fixed offsets from the first, with no loop and no bounds
+/// to check, so nothing of the scan is set up before it is needed. (A fresh
+/// arena's one free chunk has its bit in the last word: a small request on
+/// a heap being built up reads all four.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Bits4([u64; 4]);
+pub struct Bits4([u64; 7]);
 
 impl Bits4 {
     /// The word holding bit `b` (below [`BitField::BITS`], talc's contract;
@@ -141,23 +146,28 @@ impl Bits4 {
 
 impl BitField for Bits4 {
     const BITS: u32 = 256;
-    const ZEROES: Self = Self([0; 4]);
+    const ZEROES: Self = Self([0; 7]);
 
     #[inline(always)]
     fn bit_scan_forward(&self, b: u32) -> u32 {
-        let (mut word, bit) = Self::at(b);
+        let (word, bit) = Self::at(b);
+        // `b`'s word and the three after it (zero past the last word).
+        let w = &self.0[word..word + 4];
         // The bits of `b`'s word from `b` up.
-        let mut bits = self.0[word] & !(bit - 1);
-        loop {
-            if bits != 0 {
-                return word as u32 * 64 + bits.trailing_zeros();
-            }
-            word += 1;
-            if word == self.0.len() {
-                return Self::BITS;
-            }
-            bits = self.0[word];
+        let first = w[0] & !(bit - 1);
+        let (k, bits) = if first != 0 {
+            (0, first)
+        } else if w[1] != 0 {
+            (1, w[1])
+        } else if w[2] != 0 {
+            (2, w[2])
+        } else {
+            (3, w[3])
+        };
+        if bits == 0 {
+            return Self::BITS;
         }
+        (word as u32 + k) * 64 + bits.trailing_zeros()
     }
 
     #[inline(always)]
@@ -241,6 +251,7 @@ mod tests {
                 "step {step}, from {probe}"
             );
             if step % 500 == 0 {
+                assert_eq!(bits.0[4..], [0; 3], "the words after the last stay zero");
                 for from in 0..256 {
                     assert_eq!(bits.bit_scan_forward(from), naive.scan(from), "from {from}");
                 }
