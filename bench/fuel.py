@@ -4,10 +4,11 @@ instructions executed per operation, from wasmtime's fuel meter.
 
 Times on a shared machine are noisy; these counts are not. Each module
 `<dir>/<peer>.wasm` (built by `cargo xtask bench`) is compiled once by
-wasmtime (Cranelift, fuel metering on), and each synthetic workload runs as
-the timed run of `bench/lib/child.mjs` does: a fresh instance, the host's
-`nogrow_reserve(0)` if exported, the workload's untimed `<name>_setup(ops,
-seed)` if exported, then one call `<export>(ops, seed)`. The fuel that call
+wasmtime (Cranelift, fuel metering on), and each workload runs as the timed
+run of `bench/lib/child.mjs` does: a fresh instance, the host's
+`nogrow_reserve(0)` if exported, a real workload's document copied into a
+block from `input_alloc`, the workload's untimed `<name>_setup(ops, seed)`
+if exported, then one call `<export>(ops, seed)`. The fuel that call
 consumes, minus the fuel of the empty call `bench_empty(0, seed)` (the JS
 harness subtracts that call's time), divided by `ops`, is the count per
 operation. Nothing else affects it: the same module, workload, ops and seed
@@ -104,9 +105,16 @@ def fuel_of(store, f, *args):
     return before - store.get_fuel(), result
 
 
-def count(wasmtime, engine, module, export, ops, seed):
-    """One measured run of workload `export` on a fresh instance."""
+def count(wasmtime, engine, module, export, ops, seed, doc=None):
+    """One measured run of workload `export` on a fresh instance; a real
+    workload's document `doc` is first copied into a block from the guest's
+    allocator (`input_alloc`), as `copyIn` in `bench/lib/real.mjs` does."""
     store, e = fresh(wasmtime, engine, module)
+    if doc is not None:
+        ptr = e["input_alloc"](store, len(doc)) & 0xFFFFFFFF
+        if ptr == 0:
+            return {"ops": ops, "failures": 1, "setupFailed": True}
+        e["memory"].write(store, doc, ptr)
     setup = e.get(f"{export}_setup")
     if setup is not None and setup(store, ops, seed) != 0:
         return {"ops": ops, "failures": 1, "setupFailed": True}
@@ -121,16 +129,16 @@ def count(wasmtime, engine, module, export, ops, seed):
     }
 
 
-def measure(wasmtime, engine, module, export, ops, seed, budget):
+def measure(wasmtime, engine, module, export, ops, seed, budget, doc=None):
     """`count` with at most about `budget` fuel: `ops` as given unless a
     run of 1/100 of them predicts more. Decided on fuel alone, so the same
     every time."""
     calib = max(1, ops // 100)
     if calib < ops:
-        first = count(wasmtime, engine, module, export, calib, seed)
+        first = count(wasmtime, engine, module, export, calib, seed, doc)
         if first.get("perOp") and first["perOp"] * ops > budget:
             ops = max(calib, int(budget // first["perOp"]))
-    return count(wasmtime, engine, module, export, ops, seed)
+    return count(wasmtime, engine, module, export, ops, seed, doc)
 
 
 def loop_floor(wasmtime, engine, module, seed):
@@ -146,7 +154,7 @@ def main():
     ap.add_argument("--packages", required=True, type=Path, help="where the wasmtime package is (target/py)")
     ap.add_argument("--dir", required=True, type=Path, help="the modules: <dir>/<peer>.wasm")
     ap.add_argument("--peers", required=True, help="comma-separated peer names")
-    ap.add_argument("--plan", required=True, help='JSON: {"seed": S, "workloads": [{"name", "export"?, "ops"}]}')
+    ap.add_argument("--plan", required=True, help='JSON: {"seed": S, "workloads": [{"name", "export"?, "ops", "input"?: a document\'s path}]}')
     ap.add_argument("--cache", type=Path, help="compiled modules (default <dir>/fuel-cache)")
     ap.add_argument("--twice", action="store_true", help="count every run on two fresh instances; differing counts are an error")
     ap.add_argument("--budget", type=int, default=BUDGET, help=f"fuel per run beyond which fewer ops run (default {BUDGET})")
@@ -164,6 +172,7 @@ def main():
 
     plan = json.loads(opts.plan)
     seed = int(plan.get("seed", 1))
+    docs = {w["input"]: Path(w["input"]).read_bytes() for w in plan["workloads"] if w.get("input")}
     engine, tag = engine_and_tag(wasmtime)
     cache = opts.cache or opts.dir / "fuel-cache"
     out = {"engine": tag, "seed": seed, "budget": opts.budget, "peers": {}}
@@ -182,9 +191,10 @@ def main():
         for w in plan["workloads"]:
             export = w.get("export", w["name"])
             try:
-                r = measure(wasmtime, engine, module, export, int(w["ops"]), seed, opts.budget)
+                doc = docs.get(w.get("input"))
+                r = measure(wasmtime, engine, module, export, int(w["ops"]), seed, opts.budget, doc)
                 if opts.twice:
-                    again = measure(wasmtime, engine, module, export, int(w["ops"]), seed, opts.budget)
+                    again = measure(wasmtime, engine, module, export, int(w["ops"]), seed, opts.budget, doc)
                     if again != r:
                         r = {"error": f"NOT DETERMINISTIC: {r} then {again}"}
             except Exception as err:  # a trap or a missing export

@@ -55,16 +55,23 @@ function revision() {
   return `${head.stdout.trim()}${dirty ? ' + uncommitted src/ changes' : ''}`;
 }
 
-/** Instructions per operation of each synthetic workload under each peer:
+/** Instructions per operation of each workload under each peer:
  * `bench/fuel.py` (wasmtime's fuel meter, in Python) runs each workload once
- * with the ops this run uses and seed 1 (the first repetition's). The
- * counts are deterministic; a smoke run counts each twice and fails on a
- * difference. `{ engine, seed, peers: { [peer]: { loop, workloads: { [w]:
- * { perOp, ops, failures } | { error } } } } }`, or `{ error }`. */
+ * with the ops this run uses and seed 1 (the first repetition's), a real
+ * workload on its document (`<dir>/data/<file>`; a smoke run skips those
+ * it does not time). The counts are deterministic; a smoke run counts each
+ * twice and fails on a difference. `{ engine, seed, peers: { [peer]: {
+ * loop, workloads: { [w]: { perOp, ops, failures } | { error } } } } }`,
+ * or `{ error }`. */
 export function countInstructions(opt, peers, workloads, smoke) {
   const plan = {
     seed: 1,
-    workloads: workloads.filter((w) => !isReal(w)).map((w) => ({ name: w.name, export: w.export ?? w.name, ops: smoke ? w.smoke : w.ops })),
+    workloads: workloads.map((w) => ({
+      name: w.name,
+      export: w.export ?? w.name,
+      ops: smoke ? w.smoke : w.ops,
+      ...(isReal(w) ? { input: join(opt.dir, 'data', smoke ? (w.smokeInput ?? w.input) : w.input) } : {}),
+    })).filter((w) => w.ops > 0),
   };
   const packages = opt['py-packages'] ?? join(ROOT, 'target/py');
   const r = spawnSync('python3', [
@@ -108,8 +115,7 @@ export function runFuelOnly(opt) {
   const peers = PEERS.filter((p) => existsSync(join(opt.dir, `${p.name}.wasm`)))
     .filter((p) => !opt.peers || opt.peers.split(',').includes(p.name));
   if (peers.length === 0) throw new Error(`no modules in ${opt.dir}: run \`cargo xtask bench --fuel\``);
-  const workloads = WORKLOADS.filter((w) => !isReal(w))
-    .filter((w) => !opt.workloads || opt.workloads.split(',').includes(w.name));
+  const workloads = WORKLOADS.filter((w) => !opt.workloads || opt.workloads.split(',').includes(w.name));
   const fuel = countInstructions(opt, peers, workloads, opt.smoke);
   const R = {
     date: new Date().toISOString(),

@@ -133,9 +133,10 @@ const showCount = (x) => (x < 1000 ? x.toFixed(1) : Math.round(x).toString().rep
 function fuelTables(R, label) {
   const F = R.fuel;
   if (!F) return [];
-  const ws = R.workloads.filter((w) => !isReal(w));
   const L = ['## Instructions per operation: wasm instructions executed (wasmtime fuel), empty-call count subtracted; deterministic', ''];
   if (F.error) return [...L, `error: ${F.error}`, ''];
+  // Every workload counted (a smoke run does not count the real workloads it does not time).
+  const ws = [...R.workloads, ...(R.real ?? [])].filter((w) => Object.values(F.peers).some((e) => e.workloads?.[w.name]));
   const cell = (p, w) => {
     const e = F.peers[p];
     const r = e?.workloads?.[w];
@@ -143,7 +144,7 @@ function fuelTables(R, label) {
     if (e.error || r?.error) return { text: 'error' };
     if (!r) return { text: '—' };
     if (r.failures) return { text: 'exhausted' };
-    const ops = R.workloads.find((x) => x.name === w)?.ops;
+    const ops = ws.find((x) => x.name === w)?.ops;
     return { text: `${showCount(r.perOp)}${ops != null && r.ops < ops ? '†' : ''}`, n: r.perOp };
   };
   L.push(`| allocator | ${ws.map((w) => `${w.label} (instr/${w.unit})`).join(' | ')} |`);
@@ -157,7 +158,8 @@ function fuelTables(R, label) {
   }).map((w) => `${label[p.name]} ${w.label} ${F.peers[p.name].workloads[w.name].ops}`));
   L.push(`${F.engine}; one run per cell on a fresh instance, seed ${F.seed}, ops per run: ${ws.map((w) => `${w.label} ${w.ops}`).join(', ')}. ` +
     'One unit: one wasm operator executed (`nop`, `drop`, `block`, `loop`, `end`, `else`, `return`, `unreachable` free), one per function entered, ' +
-    'and one per byte of `memory.copy`/`memory.fill` and per page of `memory.grow`. Counts include the workload\'s own loop, as the times do. ' +
+    'and one per byte of `memory.copy`/`memory.fill` and per page of `memory.grow`. Counts include the workload\'s own loop, as the times do; ' +
+    'a real workload\'s count is its timed call alone (the document copied in before it, as in the timed runs). ' +
     (fewer.length ? `† fewer ops (a run estimated over ${F.budget ?? 'the budget of'} instructions): ${fewer.join(', ')}. ` : '') +
     `PRNG-loop floor (one xorshift step + loop, not subtracted): ${loop == null ? '—' : loop.toFixed(1)} instructions.`);
   L.push('');

@@ -236,7 +236,7 @@ pub fn smoke() -> Result {
 /// the workload modules (no size probes) of every peer, or of the `--peers`
 /// named and bare TalcLock (the ratios' base), and prints only the
 /// instruction counts per operation (`bench/run.mjs --fuel-only`, the full
-/// runs' op counts), then checks [`HOT32_FAIL_MAX_INSTRUCTIONS`] when it
+/// runs' op counts; the real workloads per document), then checks [`HOT32_FAIL_MAX_INSTRUCTIONS`] when it
 /// counted nogrow Fail's hot path. What a developer runs after changing the
 /// allocator: deterministic, and seconds once the modules are built.
 pub fn fuel(args: &[String]) -> Result {
@@ -272,6 +272,7 @@ pub fn fuel(args: &[String]) -> Result {
     for p in &peers {
         build_one(p, false)?;
     }
+    unpack_data()?;
     // run.mjs gets the peers built (bare TalcLock added), and the rest as given.
     let mut rest: Vec<String> = vec![
         "--fuel-only".into(),
