@@ -217,9 +217,15 @@ pub fn smoke() -> Result {
         .collect();
     build(&peers)?;
     unpack_data()?;
-    // The memory-maximum rewrite the smallest-capacity search relies on.
+    // The memory-maximum rewrite the smallest-capacity search relies on,
+    // and the instruction counter on modules whose counts are known.
     run(Command::new("node")
         .args(["--test", "bench/lib/memory-max.test.mjs"])
+        .current_dir(root()))?;
+    run(Command::new("python3")
+        .arg("bench/fuel_test.py")
+        .arg("--packages")
+        .arg(crate::tools::python_packages_dir())
         .current_dir(root()))?;
     let listed: Vec<&str> = peers
         .iter()
