@@ -242,8 +242,8 @@ pub fn smoke() -> Result {
 /// the workload modules (no size probes) of every peer, or of the `--peers`
 /// named and bare TalcLock (the ratios' base), and prints only the
 /// instruction counts per operation (`bench/run.mjs --fuel-only`, the full
-/// runs' op counts; the real workloads per document), then checks [`HOT32_FAIL_MAX_INSTRUCTIONS`] when it
-/// counted nogrow Fail's hot path. What a developer runs after changing the
+/// runs' op counts; the real workloads per document), then checks
+/// [`HOT32_FAIL_MAX_INSTRUCTIONS`] when it counted nogrow Fail's hot path. What a developer runs after changing the
 /// allocator: deterministic, and seconds once the modules are built.
 pub fn fuel(args: &[String]) -> Result {
     let value = |flag: &str| {
